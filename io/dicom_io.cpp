@@ -1,0 +1,230 @@
+#include "dicom_io.h"
+
+#include <dcmtk/dcmdata/dcrledrg.h>
+#include <dcmtk/dcmdata/dctk.h>
+#include <dcmtk/dcmdata/dcuid.h>
+#include <dcmtk/dcmimgle/dcmimage.h>
+#include <dcmtk/dcmjpeg/djdecode.h>
+#include <dcmtk/dcmjpls/djdecode.h>
+
+#include <cctype>
+#include <cmath>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <mutex>
+
+#include "atomic_file.h"
+#include "io_error.h"
+
+namespace cfx::io {
+namespace {
+
+// DCMTK keeps its codecs in a process-wide registry; register them once, on first use.
+void registerDecoders() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    DJDecoderRegistration::registerCodecs();
+    DJLSDecoderRegistration::registerCodecs();
+    DcmRLEDecoderRegistration::registerCodecs();
+  });
+}
+
+std::string getString(DcmItem& item, const DcmTagKey& tag) {
+  OFString value;
+  return item.findAndGetOFString(tag, value).good() ? std::string(value.c_str()) : std::string();
+}
+
+// "063Y", "018M", "012W", "100D" -> years.
+std::optional<double> parseAge(const std::string& text) {
+  if (text.size() != 4 || !std::isdigit(text[0]) || !std::isdigit(text[1]) || !std::isdigit(text[2]))
+    return std::nullopt;
+  const double n = std::stod(text.substr(0, 3));
+  switch (text[3]) {
+    case 'Y': return n;
+    case 'M': return n / 12.0;
+    case 'W': return n * 7.0 / 365.25;
+    case 'D': return n / 365.25;
+    default: return std::nullopt;
+  }
+}
+
+std::string formatAge(double years) {
+  char buffer[8];
+  std::snprintf(buffer, sizeof buffer, "%03dY", std::clamp(int(std::floor(years)), 0, 999));
+  return buffer;
+}
+
+std::string newUid(const char* root) {
+  char uid[100];
+  return dcmGenerateUniqueIdentifier(uid, root);
+}
+
+void put(DcmDataset& ds, const DcmTagKey& tag, const std::string& value, const std::string& path) {
+  if (ds.putAndInsertString(tag, value.c_str()).bad())
+    throw IoError(path, DcmTag(tag).getTagName(), "cannot store value '" + value + "'");
+}
+
+}  // namespace
+
+bool looksLikeDicom(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  char magic[132] = {};
+  return in.read(magic, sizeof magic) && std::string(magic + 128, 4) == "DICM";
+}
+
+Radiograph readDicom(const std::string& path) {
+  registerDecoders();
+  if (!std::filesystem::is_regular_file(path)) throw IoError(path, "open", "no such file");
+  DcmFileFormat file;
+  const OFCondition loaded = file.loadFile(path.c_str());
+  if (loaded.bad()) throw IoError(path, "parse", std::string("not a readable DICOM file: ") + loaded.text());
+  DcmDataset& ds = *file.getDataset();
+
+  Uint16 samples = 1;
+  ds.findAndGetUint16(DCM_SamplesPerPixel, samples);
+  const std::string photometric = getString(ds, DCM_PhotometricInterpretation);
+  if (samples != 1 || (photometric != "MONOCHROME1" && photometric != "MONOCHROME2"))
+    throw IoError(path, "PhotometricInterpretation",
+                  "expected a grayscale radiograph (MONOCHROME1/2), got " + photometric + " with " +
+                      std::to_string(samples) + " samples per pixel");
+  Sint32 frames = 1;
+  if (ds.findAndGetSint32(DCM_NumberOfFrames, frames).good() && frames > 1)
+    throw IoError(path, "NumberOfFrames", "multi-frame images (" + std::to_string(frames) + " frames) are not supported");
+  if (!ds.tagExists(DCM_PixelData)) throw IoError(path, "PixelData", "missing: the file holds no image");
+
+  const E_TransferSyntax stored = ds.getOriginalXfer();
+  if (DcmXfer(stored).isEncapsulated()) {
+    if (ds.chooseRepresentation(EXS_LittleEndianExplicit, nullptr).bad() ||
+        !ds.canWriteXfer(EXS_LittleEndianExplicit))
+      throw IoError(path, "TransferSyntax",
+                    std::string("compressed pixel data in ") + DcmXfer(stored).getXferName() +
+                        " cannot be decoded by the available DCMTK codecs");
+  }
+  DicomImage dicomImage(&ds, EXS_LittleEndianExplicit, CIF_MayDetachPixelData);
+  if (dicomImage.getStatus() != EIS_Normal)
+    throw IoError(path, "PixelData",
+                  std::string("cannot decode the image: ") + DicomImage::getString(dicomImage.getStatus()));
+  // The VOI window in the file is the producer's choice of what matters; otherwise show all.
+  if (dicomImage.getWindowCount() > 0) dicomImage.setWindow(0);
+  else dicomImage.setMinMaxWindow();
+
+  const int width = int(dicomImage.getWidth()), height = int(dicomImage.getHeight());
+  const auto* pixels = static_cast<const Uint16*>(dicomImage.getOutputData(16));
+  if (!pixels) throw IoError(path, "PixelData", "cannot render the pixel data (truncated?)");
+
+  Radiograph result;
+  result.image = GrayImage(width, height);
+  // DCMTK renders MONOCHROME1 with its inversion applied, so output is always bright = dense.
+  for (size_t i = 0; i < result.image.pixels.size(); ++i) result.image.pixels[i] = float(pixels[i] / 65535.0);
+
+  RadiographMetadata& meta = result.metadata;
+  meta.sourcePhotometric = photometric;
+  Uint16 bitsStored = 0;
+  ds.findAndGetUint16(DCM_BitsStored, bitsStored);
+  meta.sourceBitsStored = bitsStored;
+  Float64 spacing = 0.0;
+  if (ds.findAndGetFloat64(DCM_PixelSpacing, spacing, 0).good() && spacing > 0) meta.pixelSpacingMm = spacing;
+  else if (ds.findAndGetFloat64(DCM_ImagerPixelSpacing, spacing, 0).good() && spacing > 0) meta.pixelSpacingMm = spacing;
+  meta.patientAgeYears = parseAge(getString(ds, DCM_PatientAge));
+  const std::string sex = getString(ds, DCM_PatientSex);
+  if (sex == "F" || sex == "M") meta.patientSex = sex[0];
+
+  DicomIdentity id;
+  id.patientName = getString(ds, DCM_PatientName);
+  id.patientId = getString(ds, DCM_PatientID);
+  id.patientBirthDate = getString(ds, DCM_PatientBirthDate);
+  id.studyInstanceUid = getString(ds, DCM_StudyInstanceUID);
+  id.studyDate = getString(ds, DCM_StudyDate);
+  id.studyTime = getString(ds, DCM_StudyTime);
+  id.studyId = getString(ds, DCM_StudyID);
+  id.accessionNumber = getString(ds, DCM_AccessionNumber);
+  id.studyDescription = getString(ds, DCM_StudyDescription);
+  id.referringPhysician = getString(ds, DCM_ReferringPhysicianName);
+  id.sopClassUid = getString(ds, DCM_SOPClassUID);
+  id.sopInstanceUid = getString(ds, DCM_SOPInstanceUID);
+  id.modality = getString(ds, DCM_Modality);
+  meta.dicom = id;
+  return result;
+}
+
+void writeDicom(const std::string& path, const GrayImage& image, const RadiographMetadata& metadata,
+                const DicomWriteOptions& options) {
+  if (image.empty()) throw IoError(path, "image", "nothing to write (empty image)");
+  DcmFileFormat file;
+  DcmDataset& ds = *file.getDataset();
+  const DicomIdentity id = metadata.dicom.value_or(DicomIdentity{});
+
+  char date[16], time[16];
+  const std::time_t now = std::time(nullptr);
+  std::strftime(date, sizeof date, "%Y%m%d", std::localtime(&now));
+  std::strftime(time, sizeof time, "%H%M%S", std::localtime(&now));
+
+  put(ds, DCM_SpecificCharacterSet, "ISO_IR 192", path);
+  put(ds, DCM_SOPClassUID, UID_SecondaryCaptureImageStorage, path);
+  put(ds, DCM_SOPInstanceUID, newUid(SITE_INSTANCE_UID_ROOT), path);
+  put(ds, DCM_StudyInstanceUID, id.studyInstanceUid.empty() ? newUid(SITE_STUDY_UID_ROOT) : id.studyInstanceUid, path);
+  put(ds, DCM_SeriesInstanceUID, newUid(SITE_SERIES_UID_ROOT), path);
+  put(ds, DCM_PatientName, id.patientName, path);
+  put(ds, DCM_PatientID, id.patientId, path);
+  put(ds, DCM_PatientBirthDate, id.patientBirthDate, path);
+  put(ds, DCM_PatientSex, metadata.patientSex ? std::string(1, *metadata.patientSex) : "", path);
+  if (metadata.patientAgeYears) put(ds, DCM_PatientAge, formatAge(*metadata.patientAgeYears), path);
+  put(ds, DCM_StudyDate, id.studyDate.empty() ? date : id.studyDate, path);
+  put(ds, DCM_StudyTime, id.studyTime.empty() ? time : id.studyTime, path);
+  put(ds, DCM_StudyID, id.studyId, path);
+  put(ds, DCM_AccessionNumber, id.accessionNumber, path);
+  put(ds, DCM_ReferringPhysicianName, id.referringPhysician, path);
+  if (!id.studyDescription.empty()) put(ds, DCM_StudyDescription, id.studyDescription, path);
+  put(ds, DCM_Modality, "OT", path);
+  put(ds, DCM_SeriesNumber, std::to_string(options.seriesNumber), path);
+  put(ds, DCM_SeriesDescription, options.seriesDescription, path);
+  put(ds, DCM_InstanceNumber, "1", path);
+  put(ds, DCM_ContentDate, date, path);
+  put(ds, DCM_ContentTime, time, path);
+  put(ds, DCM_Manufacturer, "cfx counterfactual explorer", path);
+  put(ds, DCM_ImageType, options.derivedFromSource ? "DERIVED\\SECONDARY" : "ORIGINAL\\PRIMARY", path);
+  put(ds, DCM_ConversionType, "SYN", path);  // the standard's defined term for a synthetic image
+  put(ds, DCM_BurnedInAnnotation, "NO", path);
+  put(ds, DCM_DerivationDescription, options.derivationDescription.substr(0, 1024), path);
+  put(ds, DCM_ImageComments, "SYNTHETIC IMAGE - NOT FOR DIAGNOSIS. " + options.derivationDescription.substr(0, 10000),
+      path);
+  if (options.derivedFromSource && !id.sopInstanceUid.empty()) {
+    DcmItem* item = nullptr;
+    if (ds.findOrCreateSequenceItem(DCM_SourceImageSequence, item, -2).good() && item) {
+      item->putAndInsertString(DCM_ReferencedSOPClassUID, id.sopClassUid.c_str());
+      item->putAndInsertString(DCM_ReferencedSOPInstanceUID, id.sopInstanceUid.c_str());
+    }
+  }
+
+  ds.putAndInsertUint16(DCM_SamplesPerPixel, 1);
+  put(ds, DCM_PhotometricInterpretation, "MONOCHROME2", path);
+  ds.putAndInsertUint16(DCM_Rows, Uint16(image.height));
+  ds.putAndInsertUint16(DCM_Columns, Uint16(image.width));
+  ds.putAndInsertUint16(DCM_BitsAllocated, 16);
+  ds.putAndInsertUint16(DCM_BitsStored, 16);
+  ds.putAndInsertUint16(DCM_HighBit, 15);
+  ds.putAndInsertUint16(DCM_PixelRepresentation, 0);
+  put(ds, DCM_WindowCenter, "32767.5", path);
+  put(ds, DCM_WindowWidth, "65536", path);
+  if (metadata.pixelSpacingMm) {
+    const std::string s = std::to_string(*metadata.pixelSpacingMm);
+    put(ds, DCM_PixelSpacing, s + "\\" + s, path);
+  }
+  std::vector<Uint16> pixels(image.pixels.size());
+  for (size_t i = 0; i < pixels.size(); ++i)
+    pixels[i] = Uint16(std::lround(std::clamp(double(image.pixels[i]), 0.0, 1.0) * 65535.0));
+  if (ds.putAndInsertUint16Array(DCM_PixelData, pixels.data(), unsigned(pixels.size())).bad())
+    throw IoError(path, "PixelData", "cannot store the pixels");
+
+  const std::string temporary = temporaryPathFor(path);
+  const OFCondition saved = file.saveFile(temporary.c_str(), EXS_LittleEndianExplicit);
+  if (saved.bad()) {
+    std::filesystem::remove(temporary);
+    throw IoError(path, "write", std::string("cannot write the DICOM file: ") + saved.text());
+  }
+  commitTemporary(temporary, path);
+}
+
+}  // namespace cfx::io

@@ -79,4 +79,14 @@ void writeLabelPng(const std::string& path, const LabelMap& labels) {
   encodeAndWrite(path, m);
 }
 
+void writeRgbPng(const std::string& path, const RgbImage& image) {
+  cv::Mat m(image.height, image.width, CV_8UC3);
+  for (int y = 0; y < image.height; ++y)
+    for (int x = 0; x < image.width; ++x) {
+      const auto& c = image.at(x, y);
+      m.at<cv::Vec3b>(y, x) = cv::Vec3b(c[2], c[1], c[0]);  // OpenCV stores BGR
+    }
+  encodeAndWrite(path, m);
+}
+
 }  // namespace cfx::io

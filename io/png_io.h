@@ -13,5 +13,6 @@ LabelMap readLabelPng(const std::string& path);
 
 void writeGrayPng(const std::string& path, const GrayImage& image, int bitDepth);  // 8 or 16
 void writeLabelPng(const std::string& path, const LabelMap& labels);
+void writeRgbPng(const std::string& path, const RgbImage& image);
 
 }  // namespace cfx::io

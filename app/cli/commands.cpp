@@ -1,0 +1,56 @@
+#include "commands.h"
+
+#include <iostream>
+
+#include "argument_parser.h"
+#include "interrupt.h"
+#include "phantom_commands.h"
+
+namespace cfx::cli {
+namespace {
+
+struct Command {
+  const char* name;
+  const char* summary;
+  int (*run)(const std::vector<std::string>&);
+};
+
+const Command kCommands[] = {
+    {"phantom", "synthetic chest radiographs with known causal truth (generate, counterfactual, gallery)",
+     runPhantomCommand},
+};
+
+void printOverview(std::ostream& out) {
+  out << "usage: cfx COMMAND [options]   (cfx COMMAND --help for its options)\n\n"
+         "Counterfactual explorer for chest radiographs (Seg-CFT).\n\ncommands:\n";
+  for (const auto& c : kCommands) out << "  " << c.name << std::string(12 - std::string(c.name).size(), ' ') << c.summary << "\n";
+}
+
+}  // namespace
+
+int runCfx(const std::vector<std::string>& arguments) {
+  if (arguments.empty() || arguments[0] == "--help" || arguments[0] == "-h") {
+    printOverview(arguments.empty() ? std::cerr : std::cout);
+    return arguments.empty() ? 2 : 0;
+  }
+  for (const auto& c : kCommands) {
+    if (arguments[0] != c.name) continue;
+    try {
+      return c.run({arguments.begin() + 1, arguments.end()});
+    } catch (const UsageError& e) {
+      std::cerr << "cfx " << c.name << ": " << e.what() << "\n(see cfx " << c.name << " --help)\n";
+      return 2;
+    } catch (const Interrupted&) {
+      std::cerr << "\ncfx " << c.name << ": interrupted; partial output removed\n";
+      return 130;
+    } catch (const std::exception& e) {
+      std::cerr << "cfx " << c.name << ": error: " << e.what() << "\n";
+      return 1;
+    }
+  }
+  std::cerr << "cfx: unknown command '" << arguments[0] << "'\n";
+  printOverview(std::cerr);
+  return 2;
+}
+
+}  // namespace cfx::cli

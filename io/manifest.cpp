@@ -139,7 +139,10 @@ Manifest readManifest(const std::string& path, const CausalGraph& graph) {
     if (problems.size() == before) manifest.rows.push_back(std::move(row));
   }
   if (!problems.empty()) {
-    std::string message = std::to_string(problems.size()) + " bad row(s):";
+    std::set<std::string> badLines;
+    for (const auto& p : problems) badLines.insert(p.substr(0, p.find(':')));
+    std::string message = std::to_string(problems.size()) + " problem(s) in " + std::to_string(badLines.size()) +
+                          " row(s):";
     for (size_t i = 0; i < problems.size() && i < kMaxReportedProblems; ++i) message += "\n  " + problems[i];
     if (problems.size() > kMaxReportedProblems)
       message += "\n  ... and " + std::to_string(problems.size() - kMaxReportedProblems) + " more";

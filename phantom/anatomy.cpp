@@ -51,6 +51,8 @@ Anatomy makeAnatomy(std::uint64_t imageSeed, double sex, double age) {
     lung->width = 0.62 + rng.uniform(-0.04, 0.04);
     lung->domeDepth = (right ? 0.17 : 0.14) + rng.uniform(-0.03, 0.03);
     lung->hilumBulge = rng.uniform(0.03, 0.07);
+    // The heart takes room from the left lung, so it grows outwards more to reach the same areas.
+    lung->lateralGrowth = right ? 0.3 : 0.42;
   }
 
   a.heart.anchor = {a.midlineX - 0.03, a.apexY + 0.31 + rng.uniform(-0.015, 0.015)};

@@ -84,7 +84,7 @@ CausalGraph PhantomScm::graph() {
   v[1] = {"age", VariableKind::Continuous, "years", 18, 95, {}, {}, std::nullopt};
   v[2] = {"heart_area", VariableKind::Continuous, "% of image", 4, 16, {"sex", "age"}, {}, 3};
   v[3] = {"right_lung_area", VariableKind::Continuous, "% of image", 8, 26, {"sex", "age"}, {}, 1};
-  v[4] = {"left_lung_area", VariableKind::Continuous, "% of image", 8, 24, {"sex", "age", "heart_area"}, {}, 2};
+  v[4] = {"left_lung_area", VariableKind::Continuous, "% of image", 8, 23, {"sex", "age", "heart_area"}, {}, 2};
   return CausalGraph::fromVariables(std::move(v), "phantom graph");
 }
 

@@ -6,6 +6,7 @@
 #include <dcmtk/dcmimgle/dcmimage.h>
 #include <dcmtk/dcmjpeg/djdecode.h>
 #include <dcmtk/dcmjpls/djdecode.h>
+#include <dcmtk/oflog/oflog.h>
 
 #include <cctype>
 #include <cmath>
@@ -25,6 +26,8 @@ namespace {
 void registerDecoders() {
   static std::once_flag once;
   std::call_once(once, [] {
+    // Our exceptions carry what went wrong; DCMTK's own log lines on stderr would only repeat it.
+    OFLog::configure(OFLogger::FATAL_LOG_LEVEL);
     DJDecoderRegistration::registerCodecs();
     DJLSDecoderRegistration::registerCodecs();
     DcmRLEDecoderRegistration::registerCodecs();

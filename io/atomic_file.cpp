@@ -26,7 +26,9 @@ void writeFileAtomically(const std::string& path, const std::vector<unsigned cha
   const std::string temporary = temporaryPathFor(path);
   {
     std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    if (!out) throw IoError(path, "write", "cannot create the file (does the folder exist and is it writable?)");
+    if (!out)
+      throw IoError(path, "write",
+                    "cannot create the file (does the folder exist and is it writable?)");
     out.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
     if (!out.flush()) {
       out.close();
@@ -40,7 +42,8 @@ void writeFileAtomically(const std::string& path, const std::vector<unsigned cha
 void refuseToOverwriteInput(const std::string& input, const std::string& output) {
   std::error_code error;
   if (std::filesystem::exists(output, error) && std::filesystem::equivalent(input, output, error))
-    throw IoError(output, "output", "is the input file; choose another output path (inputs are never overwritten)");
+    throw IoError(output, "output",
+                  "is the input file; choose another output path (inputs are never overwritten)");
 }
 
 }  // namespace cfx::io

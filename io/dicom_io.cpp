@@ -41,15 +41,21 @@ std::string getString(DcmItem& item, const DcmTagKey& tag) {
 
 // "063Y", "018M", "012W", "100D" -> years.
 std::optional<double> parseAge(const std::string& text) {
-  if (text.size() != 4 || !std::isdigit(text[0]) || !std::isdigit(text[1]) || !std::isdigit(text[2]))
+  if (text.size() != 4 || !std::isdigit(text[0]) || !std::isdigit(text[1]) ||
+      !std::isdigit(text[2]))
     return std::nullopt;
   const double n = std::stod(text.substr(0, 3));
   switch (text[3]) {
-    case 'Y': return n;
-    case 'M': return n / 12.0;
-    case 'W': return n * 7.0 / 365.25;
-    case 'D': return n / 365.25;
-    default: return std::nullopt;
+    case 'Y':
+      return n;
+    case 'M':
+      return n / 12.0;
+    case 'W':
+      return n * 7.0 / 365.25;
+    case 'D':
+      return n / 365.25;
+    default:
+      return std::nullopt;
   }
 }
 
@@ -82,7 +88,8 @@ Radiograph readDicom(const std::string& path) {
   if (!std::filesystem::is_regular_file(path)) throw IoError(path, "open", "no such file");
   DcmFileFormat file;
   const OFCondition loaded = file.loadFile(path.c_str());
-  if (loaded.bad()) throw IoError(path, "parse", std::string("not a readable DICOM file: ") + loaded.text());
+  if (loaded.bad())
+    throw IoError(path, "parse", std::string("not a readable DICOM file: ") + loaded.text());
   DcmDataset& ds = *file.getDataset();
 
   Uint16 samples = 1;
@@ -94,8 +101,10 @@ Radiograph readDicom(const std::string& path) {
                       std::to_string(samples) + " samples per pixel");
   Sint32 frames = 1;
   if (ds.findAndGetSint32(DCM_NumberOfFrames, frames).good() && frames > 1)
-    throw IoError(path, "NumberOfFrames", "multi-frame images (" + std::to_string(frames) + " frames) are not supported");
-  if (!ds.tagExists(DCM_PixelData)) throw IoError(path, "PixelData", "missing: the file holds no image");
+    throw IoError(path, "NumberOfFrames",
+                  "multi-frame images (" + std::to_string(frames) + " frames) are not supported");
+  if (!ds.tagExists(DCM_PixelData))
+    throw IoError(path, "PixelData", "missing: the file holds no image");
 
   const E_TransferSyntax stored = ds.getOriginalXfer();
   if (DcmXfer(stored).isEncapsulated()) {
@@ -107,11 +116,14 @@ Radiograph readDicom(const std::string& path) {
   }
   DicomImage dicomImage(&ds, EXS_LittleEndianExplicit, CIF_MayDetachPixelData);
   if (dicomImage.getStatus() != EIS_Normal)
-    throw IoError(path, "PixelData",
-                  std::string("cannot decode the image: ") + DicomImage::getString(dicomImage.getStatus()));
+    throw IoError(
+        path, "PixelData",
+        std::string("cannot decode the image: ") + DicomImage::getString(dicomImage.getStatus()));
   // The VOI window in the file is the producer's choice of what matters; otherwise show all.
-  if (dicomImage.getWindowCount() > 0) dicomImage.setWindow(0);
-  else dicomImage.setMinMaxWindow();
+  if (dicomImage.getWindowCount() > 0)
+    dicomImage.setWindow(0);
+  else
+    dicomImage.setMinMaxWindow();
 
   const int width = int(dicomImage.getWidth()), height = int(dicomImage.getHeight());
   const auto* pixels = static_cast<const Uint16*>(dicomImage.getOutputData(16));
@@ -120,7 +132,8 @@ Radiograph readDicom(const std::string& path) {
   Radiograph result;
   result.image = GrayImage(width, height);
   // DCMTK renders MONOCHROME1 with its inversion applied, so output is always bright = dense.
-  for (size_t i = 0; i < result.image.pixels.size(); ++i) result.image.pixels[i] = float(pixels[i] / 65535.0);
+  for (size_t i = 0; i < result.image.pixels.size(); ++i)
+    result.image.pixels[i] = float(pixels[i] / 65535.0);
 
   RadiographMetadata& meta = result.metadata;
   meta.sourcePhotometric = photometric;
@@ -128,8 +141,10 @@ Radiograph readDicom(const std::string& path) {
   ds.findAndGetUint16(DCM_BitsStored, bitsStored);
   meta.sourceBitsStored = bitsStored;
   Float64 spacing = 0.0;
-  if (ds.findAndGetFloat64(DCM_PixelSpacing, spacing, 0).good() && spacing > 0) meta.pixelSpacingMm = spacing;
-  else if (ds.findAndGetFloat64(DCM_ImagerPixelSpacing, spacing, 0).good() && spacing > 0) meta.pixelSpacingMm = spacing;
+  if (ds.findAndGetFloat64(DCM_PixelSpacing, spacing, 0).good() && spacing > 0)
+    meta.pixelSpacingMm = spacing;
+  else if (ds.findAndGetFloat64(DCM_ImagerPixelSpacing, spacing, 0).good() && spacing > 0)
+    meta.pixelSpacingMm = spacing;
   meta.patientAgeYears = parseAge(getString(ds, DCM_PatientAge));
   const std::string sex = getString(ds, DCM_PatientSex);
   if (sex == "F" || sex == "M") meta.patientSex = sex[0];
@@ -167,7 +182,8 @@ void writeDicom(const std::string& path, const GrayImage& image, const Radiograp
   put(ds, DCM_SpecificCharacterSet, "ISO_IR 192", path);
   put(ds, DCM_SOPClassUID, UID_SecondaryCaptureImageStorage, path);
   put(ds, DCM_SOPInstanceUID, newUid(SITE_INSTANCE_UID_ROOT), path);
-  put(ds, DCM_StudyInstanceUID, id.studyInstanceUid.empty() ? newUid(SITE_STUDY_UID_ROOT) : id.studyInstanceUid, path);
+  put(ds, DCM_StudyInstanceUID,
+      id.studyInstanceUid.empty() ? newUid(SITE_STUDY_UID_ROOT) : id.studyInstanceUid, path);
   put(ds, DCM_SeriesInstanceUID, newUid(SITE_SERIES_UID_ROOT), path);
   put(ds, DCM_PatientName, id.patientName, path);
   put(ds, DCM_PatientID, id.patientId, path);
@@ -187,11 +203,13 @@ void writeDicom(const std::string& path, const GrayImage& image, const Radiograp
   put(ds, DCM_ContentDate, date, path);
   put(ds, DCM_ContentTime, time, path);
   put(ds, DCM_Manufacturer, "cfx counterfactual explorer", path);
-  put(ds, DCM_ImageType, options.derivedFromSource ? "DERIVED\\SECONDARY" : "ORIGINAL\\PRIMARY", path);
+  put(ds, DCM_ImageType, options.derivedFromSource ? "DERIVED\\SECONDARY" : "ORIGINAL\\PRIMARY",
+      path);
   put(ds, DCM_ConversionType, "SYN", path);  // the standard's defined term for a synthetic image
   put(ds, DCM_BurnedInAnnotation, "NO", path);
   put(ds, DCM_DerivationDescription, options.derivationDescription.substr(0, 1024), path);
-  put(ds, DCM_ImageComments, "SYNTHETIC IMAGE - NOT FOR DIAGNOSIS. " + options.derivationDescription.substr(0, 10000),
+  put(ds, DCM_ImageComments,
+      "SYNTHETIC IMAGE - NOT FOR DIAGNOSIS. " + options.derivationDescription.substr(0, 10000),
       path);
   if (options.derivedFromSource && !id.sopInstanceUid.empty()) {
     DcmItem* item = nullptr;

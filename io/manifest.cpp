@@ -24,9 +24,12 @@ std::vector<std::string> splitCsv(const std::string& line, bool& ok) {
   for (size_t i = 0; i < line.size(); ++i) {
     const char c = line[i];
     if (quoted) {
-      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') fields.back() += '"', ++i;
-      else if (c == '"') quoted = false;
-      else fields.back() += c;
+      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"')
+        fields.back() += '"', ++i;
+      else if (c == '"')
+        quoted = false;
+      else
+        fields.back() += c;
     } else if (c == '"') {
       quoted = true;
     } else if (c == ',') {
@@ -85,7 +88,8 @@ Manifest readManifest(const std::string& path, const CausalGraph& graph) {
       throw IoError(path, "line 1", "column '" + columns[c] + "' appears twice");
   }
   for (const auto& name : expected)
-    if (name != "mask" && !column.count(name)) throw IoError(path, "line 1", "missing column '" + name + "'");
+    if (name != "mask" && !column.count(name))
+      throw IoError(path, "line 1", "missing column '" + name + "'");
 
   Manifest manifest;
   manifest.path = path;
@@ -96,7 +100,10 @@ Manifest readManifest(const std::string& path, const CausalGraph& graph) {
     if (text.empty() || text == "\r") continue;
     const std::string where = "line " + std::to_string(line);
     const auto fields = splitCsv(text, ok);
-    if (!ok) { problems.push_back(where + ": unbalanced quotes"); continue; }
+    if (!ok) {
+      problems.push_back(where + ": unbalanced quotes");
+      continue;
+    }
     if (fields.size() != columns.size()) {
       problems.push_back(where + ": " + std::to_string(fields.size()) + " fields, expected " +
                          std::to_string(columns.size()));
@@ -107,8 +114,10 @@ Manifest readManifest(const std::string& path, const CausalGraph& graph) {
     row.id = fields[column.at("id")];
     row.split = fields[column.at("split")];
     const size_t before = problems.size();
-    if (row.id.empty()) problems.push_back(where + ": empty id");
-    else if (!ids.insert(row.id).second) problems.push_back(where + ": duplicate id '" + row.id + "'");
+    if (row.id.empty())
+      problems.push_back(where + ": empty id");
+    else if (!ids.insert(row.id).second)
+      problems.push_back(where + ": duplicate id '" + row.id + "'");
     if (std::find(std::begin(kSplits), std::end(kSplits), row.split) == std::end(kSplits))
       problems.push_back(where + ": split '" + row.split + "' is not train, val or test");
     const auto resolve = [&](const std::string& relative, const char* what) {
@@ -116,24 +125,30 @@ Manifest readManifest(const std::string& path, const CausalGraph& graph) {
         problems.push_back(where + ": empty " + what + " path");
         return std::string();
       }
-      const fs::path full = fs::path(relative).is_absolute() ? fs::path(relative) : folder / relative;
-      if (!fs::is_regular_file(full)) problems.push_back(where + ": " + what + " file not found: " + full.string());
+      const fs::path full =
+          fs::path(relative).is_absolute() ? fs::path(relative) : folder / relative;
+      if (!fs::is_regular_file(full))
+        problems.push_back(where + ": " + what + " file not found: " + full.string());
       return full.string();
     };
     row.image = resolve(fields[column.at("image")], "image");
-    if (column.count("mask") && !fields[column.at("mask")].empty()) row.mask = resolve(fields[column.at("mask")], "mask");
+    if (column.count("mask") && !fields[column.at("mask")].empty())
+      row.mask = resolve(fields[column.at("mask")], "mask");
     for (const auto& variable : graph.variables()) {
       const std::string& value = fields[column.at(variable.name)];
       const auto parsed = graph.parseValue(variable, value);
       if (!parsed) {
-        problems.push_back(where + ": " + variable.name + " = '" + value + "' is not a finite number" +
+        problems.push_back(where + ": " + variable.name + " = '" + value +
+                           "' is not a finite number" +
                            (variable.categories.empty() ? "" : " or a category name"));
         continue;
       }
       if (variable.kind != VariableKind::Continuous &&
           (*parsed != std::round(*parsed) || *parsed < 0 ||
-           *parsed >= (variable.kind == VariableKind::Binary ? 2 : double(variable.categories.size()))))
-        problems.push_back(where + ": " + variable.name + " = '" + value + "' is not a valid category");
+           *parsed >=
+               (variable.kind == VariableKind::Binary ? 2 : double(variable.categories.size()))))
+        problems.push_back(where + ": " + variable.name + " = '" + value +
+                           "' is not a valid category");
       row.attributes[variable.name] = *parsed;
     }
     if (problems.size() == before) manifest.rows.push_back(std::move(row));
@@ -141,9 +156,10 @@ Manifest readManifest(const std::string& path, const CausalGraph& graph) {
   if (!problems.empty()) {
     std::set<std::string> badLines;
     for (const auto& p : problems) badLines.insert(p.substr(0, p.find(':')));
-    std::string message = std::to_string(problems.size()) + " problem(s) in " + std::to_string(badLines.size()) +
-                          " row(s):";
-    for (size_t i = 0; i < problems.size() && i < kMaxReportedProblems; ++i) message += "\n  " + problems[i];
+    std::string message = std::to_string(problems.size()) + " problem(s) in " +
+                          std::to_string(badLines.size()) + " row(s):";
+    for (size_t i = 0; i < problems.size() && i < kMaxReportedProblems; ++i)
+      message += "\n  " + problems[i];
     if (problems.size() > kMaxReportedProblems)
       message += "\n  ... and " + std::to_string(problems.size() - kMaxReportedProblems) + " more";
     throw IoError(path, "rows", message);
@@ -152,7 +168,8 @@ Manifest readManifest(const std::string& path, const CausalGraph& graph) {
   return manifest;
 }
 
-void writeManifest(const std::string& path, const std::vector<ManifestRow>& rows, const CausalGraph& graph) {
+void writeManifest(const std::string& path, const std::vector<ManifestRow>& rows,
+                   const CausalGraph& graph) {
   const fs::path folder = fs::path(path).parent_path();
   const auto relative = [&](const std::string& p) {
     return p.empty() ? p : fs::path(p).lexically_relative(folder).generic_string();
@@ -161,8 +178,8 @@ void writeManifest(const std::string& path, const std::vector<ManifestRow>& rows
   for (const auto& v : graph.variables()) text += "," + v.name;
   text += "\n";
   for (const auto& row : rows) {
-    text += quoteCsv(row.id) + "," + quoteCsv(relative(row.image)) + "," + quoteCsv(relative(row.mask)) + "," +
-            row.split;
+    text += quoteCsv(row.id) + "," + quoteCsv(relative(row.image)) + "," +
+            quoteCsv(relative(row.mask)) + "," + row.split;
     for (const auto& v : graph.variables()) {
       const auto it = row.attributes.find(v.name);
       if (it == row.attributes.end())

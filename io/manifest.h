@@ -31,6 +31,7 @@ struct Manifest {
 Manifest readManifest(const std::string& path, const CausalGraph& graph);
 
 // Writes rows with paths relative to the manifest's folder; atomic. `graph` gives the column order.
-void writeManifest(const std::string& path, const std::vector<ManifestRow>& rows, const CausalGraph& graph);
+void writeManifest(const std::string& path, const std::vector<ManifestRow>& rows,
+                   const CausalGraph& graph);
 
 }  // namespace cfx::io

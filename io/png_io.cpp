@@ -18,10 +18,14 @@ cv::Mat readExisting(const std::string& path) {
 
 std::string depthName(int depth) {
   switch (depth) {
-    case CV_8U: return "8-bit";
-    case CV_16U: return "16-bit";
-    case CV_32F: return "32-bit float";
-    default: return "unsupported-depth";
+    case CV_8U:
+      return "8-bit";
+    case CV_16U:
+      return "16-bit";
+    case CV_32F:
+      return "32-bit float";
+    default:
+      return "unsupported-depth";
   }
 }
 
@@ -36,7 +40,8 @@ void encodeAndWrite(const std::string& path, const cv::Mat& m) {
 GrayImage readGrayPng(const std::string& path, int* bitDepth) {
   const cv::Mat m = readExisting(path);
   if (m.channels() != 1)
-    throw IoError(path, "channels", "expected a grayscale image, got " + std::to_string(m.channels()) + " channels");
+    throw IoError(path, "channels",
+                  "expected a grayscale image, got " + std::to_string(m.channels()) + " channels");
   if (m.depth() != CV_8U && m.depth() != CV_16U)
     throw IoError(path, "bit depth", "expected 8 or 16 bit, got " + depthName(m.depth()));
   const double scale = m.depth() == CV_8U ? 1.0 / 255.0 : 1.0 / 65535.0;
@@ -51,8 +56,9 @@ GrayImage readGrayPng(const std::string& path, int* bitDepth) {
 LabelMap readLabelPng(const std::string& path) {
   const cv::Mat m = readExisting(path);
   if (m.channels() != 1 || m.depth() != CV_8U)
-    throw IoError(path, "format", "a label map must be an 8-bit single-channel PNG, got " + depthName(m.depth()) +
-                                      " with " + std::to_string(m.channels()) + " channel(s)");
+    throw IoError(path, "format",
+                  "a label map must be an 8-bit single-channel PNG, got " + depthName(m.depth()) +
+                      " with " + std::to_string(m.channels()) + " channel(s)");
   LabelMap labels(m.cols, m.rows);
   for (int y = 0; y < m.rows; ++y)
     for (int x = 0; x < m.cols; ++x) labels.at(x, y) = m.at<uchar>(y, x);
@@ -66,8 +72,10 @@ void writeGrayPng(const std::string& path, const GrayImage& image, int bitDepth)
   for (int y = 0; y < image.height; ++y)
     for (int x = 0; x < image.width; ++x) {
       const double v = std::clamp(double(image.at(x, y)), 0.0, 1.0) * maxValue + 0.5;
-      if (bitDepth == 8) m.at<uchar>(y, x) = uchar(v);
-      else m.at<ushort>(y, x) = ushort(v);
+      if (bitDepth == 8)
+        m.at<uchar>(y, x) = uchar(v);
+      else
+        m.at<ushort>(y, x) = ushort(v);
     }
   encodeAndWrite(path, m);
 }

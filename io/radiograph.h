@@ -21,7 +21,8 @@ struct RadiographMetadata {
   std::optional<double> patientAgeYears;
   std::optional<char> patientSex;  // 'F' or 'M'
   int sourceBitsStored = 0;
-  std::string sourcePhotometric;  // MONOCHROME1 / MONOCHROME2 as stored; the image is always display-ready
+  std::string
+      sourcePhotometric;  // MONOCHROME1 / MONOCHROME2 as stored; the image is always display-ready
   std::optional<DicomIdentity> dicom;  // set when read from DICOM
 };
 

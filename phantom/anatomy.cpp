@@ -9,19 +9,21 @@ namespace {
 
 constexpr double kPi = 3.14159265358979;
 
-void growVessel(RandomStream& rng, Point from, double angle, double length, double radius, double density,
-                int depth, std::vector<VesselSegment>& out) {
+void growVessel(RandomStream& rng, Point from, double angle, double length, double radius,
+                double density, int depth, std::vector<VesselSegment>& out) {
   // Two slightly bent pieces per branch look less like a ruler drawing than one straight one.
   const double bend = rng.uniform(-0.25, 0.25);
   const Point mid{from.x + 0.5 * length * std::cos(angle), from.y + 0.5 * length * std::sin(angle)};
-  const Point end{mid.x + 0.5 * length * std::cos(angle + bend), mid.y + 0.5 * length * std::sin(angle + bend)};
+  const Point end{mid.x + 0.5 * length * std::cos(angle + bend),
+                  mid.y + 0.5 * length * std::sin(angle + bend)};
   out.push_back({from, mid, radius, density});
   out.push_back({mid, end, radius * 0.9, density * 0.95});
   if (depth == 0) return;
   const double spread = rng.uniform(0.25, 0.5);
   for (int child = 0; child < 2; ++child) {
     const double a = angle + bend + (child == 0 ? -spread : spread) + rng.uniform(-0.1, 0.1);
-    growVessel(rng, end, a, length * rng.uniform(0.62, 0.78), radius * 0.72, density * 0.78, depth - 1, out);
+    growVessel(rng, end, a, length * rng.uniform(0.62, 0.78), radius * 0.72, density * 0.78,
+               depth - 1, out);
   }
 }
 
@@ -46,7 +48,8 @@ Anatomy makeAnatomy(std::uint64_t imageSeed, double sex, double age) {
   for (LungShape* lung : {&a.rightLung, &a.leftLung}) {
     const bool right = lung == &a.rightLung;
     lung->side = right ? -1.0 : 1.0;
-    lung->anchor = {a.midlineX + lung->side * a.mediastinumHalfWidth, a.apexY + (right ? 0.0 : 0.008)};
+    lung->anchor = {a.midlineX + lung->side * a.mediastinumHalfWidth,
+                    a.apexY + (right ? 0.0 : 0.008)};
     lung->height = 0.58 + rng.uniform(-0.02, 0.02);
     lung->width = 0.62 + rng.uniform(-0.04, 0.04);
     lung->domeDepth = (right ? 0.17 : 0.14) + rng.uniform(-0.03, 0.03);
@@ -68,10 +71,12 @@ Anatomy makeAnatomy(std::uint64_t imageSeed, double sex, double age) {
   const double ribStep = rng.uniform(0.058, 0.066);
   for (double side : {-1.0, 1.0})
     for (int k = 0; k < 10; ++k)
-      a.ribs.push_back({ribStart + k * ribStep + rng.uniform(-0.004, 0.004), side, 0.012 + 0.0006 * k});
+      a.ribs.push_back(
+          {ribStart + k * ribStep + rng.uniform(-0.004, 0.004), side, 0.012 + 0.0006 * k});
 
   for (double side : {-1.0, 1.0}) {
-    const Point hilum{a.midlineX + side * (a.mediastinumHalfWidth + 0.035), a.apexY + 0.30 + rng.uniform(-0.02, 0.02)};
+    const Point hilum{a.midlineX + side * (a.mediastinumHalfWidth + 0.035),
+                      a.apexY + 0.30 + rng.uniform(-0.02, 0.02)};
     const int primaries = 9;
     for (int i = 0; i < primaries; ++i) {
       // Fan from towards the apex to towards the costophrenic angle.
@@ -79,7 +84,8 @@ Anatomy makeAnatomy(std::uint64_t imageSeed, double sex, double age) {
       const double elevation = -1.35 + 2.5 * t;
       const double angle = side > 0 ? elevation : kPi - elevation;
       // Vessels leave the hilum from along its height, not from one point.
-      const Point start{hilum.x + side * rng.uniform(0.0, 0.02), hilum.y + rng.uniform(-0.05, 0.05)};
+      const Point start{hilum.x + side * rng.uniform(0.0, 0.02),
+                        hilum.y + rng.uniform(-0.05, 0.05)};
       growVessel(rng, start, angle, rng.uniform(0.08, 0.13), 0.0065, 0.16, 3, a.vessels);
     }
   }

@@ -15,7 +15,7 @@ struct VesselSegment {
 };
 
 struct Rib {
-  double originY = 0.0;   // template y where the posterior rib leaves the spine
+  double originY = 0.0;  // template y where the posterior rib leaves the spine
   double side = -1.0;
   double halfThickness = 0.01;
 };
@@ -37,7 +37,7 @@ struct Anatomy {
   std::vector<Rib> ribs;
   std::vector<VesselSegment> vessels;
 
-  double boneContrast = 1.0;     // falls with age
+  double boneContrast = 1.0;  // falls with age
   double aorticKnobRadius = 0.03;
   bool female = false;
   double breastY = 0.7, breastRadiusX = 0.16, breastRadiusY = 0.11, breastDensity = 0.2;

@@ -17,7 +17,8 @@ constexpr std::uint32_t kMaxIdLength = 4096;
 template <typename T>
 void put(std::ostream& out, T value) {
   static_assert(std::is_trivially_copyable_v<T>);
-  out.write(reinterpret_cast<const char*>(&value), sizeof value);  // the build targets little-endian hosts
+  out.write(reinterpret_cast<const char*>(&value),
+            sizeof value);  // the build targets little-endian hosts
 }
 
 template <typename T>
@@ -41,7 +42,8 @@ void writeExogenous(const std::string& path, const std::vector<StoredSubject>& s
     for (const auto& s : subjects) {
       put(out, std::uint32_t(s.id.size()));
       out.write(s.id.data(), std::streamsize(s.id.size()));
-      for (double v : {s.noise.sex, s.noise.age, s.noise.heartArea, s.noise.rightLungArea, s.noise.leftLungArea})
+      for (double v : {s.noise.sex, s.noise.age, s.noise.heartArea, s.noise.rightLungArea,
+                       s.noise.leftLungArea})
         put(out, v);
       put(out, s.noise.imageSeed);
     }
@@ -58,8 +60,9 @@ std::vector<StoredSubject> readExogenous(const std::string& path) {
     throw ValidationError(path, "header", "not a cfx exogenous.bin file");
   const auto version = get<std::uint32_t>(in, path, "version");
   if (version != kVersion)
-    throw ValidationError(path, "version",
-                          "expected " + std::to_string(kVersion) + ", got " + std::to_string(version));
+    throw ValidationError(
+        path, "version",
+        "expected " + std::to_string(kVersion) + ", got " + std::to_string(version));
   const auto count = get<std::uint64_t>(in, path, "count");
   std::vector<StoredSubject> subjects;
   for (std::uint64_t i = 0; i < count; ++i) {
@@ -69,12 +72,14 @@ std::vector<StoredSubject> readExogenous(const std::string& path) {
     StoredSubject s;
     s.id.resize(length);
     if (!in.read(s.id.data(), length)) throw ValidationError(path, where, "file ends early");
-    for (double* v : {&s.noise.sex, &s.noise.age, &s.noise.heartArea, &s.noise.rightLungArea, &s.noise.leftLungArea})
+    for (double* v : {&s.noise.sex, &s.noise.age, &s.noise.heartArea, &s.noise.rightLungArea,
+                      &s.noise.leftLungArea})
       *v = get<double>(in, path, where.c_str());
     s.noise.imageSeed = get<std::uint64_t>(in, path, where.c_str());
     subjects.push_back(std::move(s));
   }
-  if (in.peek() != std::char_traits<char>::eof()) throw ValidationError(path, "end", "unexpected bytes after the last subject");
+  if (in.peek() != std::char_traits<char>::eof())
+    throw ValidationError(path, "end", "unexpected bytes after the last subject");
   return subjects;
 }
 

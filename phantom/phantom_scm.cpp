@@ -84,7 +84,14 @@ CausalGraph PhantomScm::graph() {
   v[1] = {"age", VariableKind::Continuous, "years", 18, 95, {}, {}, std::nullopt};
   v[2] = {"heart_area", VariableKind::Continuous, "% of image", 4, 16, {"sex", "age"}, {}, 3};
   v[3] = {"right_lung_area", VariableKind::Continuous, "% of image", 8, 26, {"sex", "age"}, {}, 1};
-  v[4] = {"left_lung_area", VariableKind::Continuous, "% of image", 8, 23, {"sex", "age", "heart_area"}, {}, 2};
+  v[4] = {"left_lung_area",
+          VariableKind::Continuous,
+          "% of image",
+          8,
+          23,
+          {"sex", "age", "heart_area"},
+          {},
+          2};
   return CausalGraph::fromVariables(std::move(v), "phantom graph");
 }
 
@@ -101,7 +108,8 @@ Exogenous PhantomScm::sampleExogenous(std::uint64_t subjectSeed) const {
   return u;
 }
 
-Attributes PhantomScm::evaluate(const Exogenous& u, const std::map<std::string, double>& interventions) const {
+Attributes PhantomScm::evaluate(const Exogenous& u,
+                                const std::map<std::string, double>& interventions) const {
   const ScmCoefficients& c = coefficients_;
   Attributes a;
   // Each line: the intervened value if there is one, else the mechanism applied to the current
@@ -113,11 +121,13 @@ Attributes PhantomScm::evaluate(const Exogenous& u, const std::map<std::string, 
   assign("sex", u.sex < c.probabilityMale ? 1.0 : 0.0);
   assign("age", c.ageMean + c.ageStd * u.age);
   const double years = a.age - c.ageMean;  // the *_base terms hold at the mean age
-  assign("heart_area", c.heartBase + c.heartMale * a.sex + c.heartPerYear * years + c.heartNoise * u.heartArea);
-  assign("right_lung_area",
-         c.rightBase + c.rightMale * a.sex + c.rightPerYear * years + c.rightNoise * u.rightLungArea);
+  assign("heart_area",
+         c.heartBase + c.heartMale * a.sex + c.heartPerYear * years + c.heartNoise * u.heartArea);
+  assign("right_lung_area", c.rightBase + c.rightMale * a.sex + c.rightPerYear * years +
+                                c.rightNoise * u.rightLungArea);
   assign("left_lung_area", c.leftBase + c.leftMale * a.sex + c.leftPerYear * years +
-                               c.leftPerHeart * (a.heartArea - c.heartBase) + c.leftNoise * u.leftLungArea);
+                               c.leftPerHeart * (a.heartArea - c.heartBase) +
+                               c.leftNoise * u.leftLungArea);
   for (const auto& [name, value] : interventions) (void)a.get(name);  // rejects unknown names
   return a;
 }

@@ -40,7 +40,8 @@ struct ScmCoefficients {
   double ageMean = 52.0, ageStd = 14.0;
   double heartBase = 8.6, heartMale = 0.9, heartPerYear = 0.04, heartNoise = 0.75;
   double rightBase = 16.6, rightMale = 1.6, rightPerYear = -0.03, rightNoise = 1.15;
-  double leftBase = 15.0, leftMale = 1.4, leftPerYear = -0.025, leftPerHeart = -0.5, leftNoise = 1.05;
+  double leftBase = 15.0, leftMale = 1.4, leftPerYear = -0.025, leftPerHeart = -0.5,
+         leftNoise = 1.05;
   double noiseLimit = 2.5;  // truncation of the normal noise terms, in standard deviations
 
   nlohmann::json toJson() const;
@@ -58,7 +59,8 @@ class PhantomScm {
   Exogenous sampleExogenous(std::uint64_t subjectSeed) const;
   // Evaluates the structural equations in topological order; variables in `interventions` are
   // set to the given value instead, and their descendants are recomputed with the same noise.
-  Attributes evaluate(const Exogenous& noise, const std::map<std::string, double>& interventions = {}) const;
+  Attributes evaluate(const Exogenous& noise,
+                      const std::map<std::string, double>& interventions = {}) const;
 
  private:
   ScmCoefficients coefficients_;

@@ -21,17 +21,23 @@ double smoothstep(double edge0, double edge1, double x) {
 }
 
 // Projection of a solid cylinder of half-width w at distance r from its axis.
-double tube(double r, double w) { return r >= w ? 0.0 : std::sqrt(1.0 - (r / w) * (r / w)); }
+double tube(double r, double w) {
+  return r >= w ? 0.0 : std::sqrt(1.0 - (r / w) * (r / w));
+}
 
 // Bone: a dense cortex around a lighter marrow, so edges are brighter than centres.
-double corticalTube(double r, double w) { return tube(r, w) - 0.65 * tube(r, 0.8 * w); }
+double corticalTube(double r, double w) {
+  return tube(r, w) - 0.65 * tube(r, 0.8 * w);
+}
 
 double bodyThickness(const Anatomy& a, Point q) {
   const double d = std::abs(q.x - a.midlineX);
   // Shoulders slope down from the neck; the arms widen the silhouette at the top.
   const double shoulderTop = d < 0.09 ? -1.0 : a.apexY - 0.1 + 0.22 * (d - 0.09);
-  const double halfWidth = a.thoraxHalfWidth + 0.06 + 0.1 * smoothstep(a.apexY + 0.12, a.apexY - 0.02, q.y);
-  const double across = d < halfWidth ? std::pow(1.0 - (d / halfWidth) * (d / halfWidth), 0.5) : 0.0;
+  const double halfWidth =
+      a.thoraxHalfWidth + 0.06 + 0.1 * smoothstep(a.apexY + 0.12, a.apexY - 0.02, q.y);
+  const double across =
+      d < halfWidth ? std::pow(1.0 - (d / halfWidth) * (d / halfWidth), 0.5) : 0.0;
   return across * smoothstep(shoulderTop - 0.01, shoulderTop + 0.02, q.y);
 }
 
@@ -73,7 +79,8 @@ double clavicles(const Anatomy& a, Point q) {
   if (t < -0.05 || t > 1.05) return 0.0;
   const double yc = a.apexY + 0.035 - 0.08 * t + 0.018 * std::sin(6.2832 * t);
   const double w = 0.013 * (1.0 + 0.35 * (1.0 - t));
-  return 0.45 * corticalTube(std::abs(q.y - yc), w) * smoothstep(-0.05, 0.05, t) * smoothstep(1.05, 0.95, t);
+  return 0.45 * corticalTube(std::abs(q.y - yc), w) * smoothstep(-0.05, 0.05, t) *
+         smoothstep(1.05, 0.95, t);
 }
 
 double spine(const Anatomy& a, Point q) {
@@ -103,7 +110,8 @@ double mediastinumDetail(const Anatomy& a, Point q) {
   // Aortic knob and descending aorta: a mild density left of the spine.
   const Point knob{a.midlineX + 0.045, a.apexY + 0.19};
   double density = 0.2 * tube(std::hypot(q.x - knob.x, q.y - knob.y), a.aorticKnobRadius);
-  if (q.y > knob.y) density += 0.06 * tube(std::abs(q.x - (a.midlineX + 0.035)), 0.02) * smoothstep(0.85, 0.6, q.y);
+  if (q.y > knob.y)
+    density += 0.06 * tube(std::abs(q.x - (a.midlineX + 0.035)), 0.02) * smoothstep(0.85, 0.6, q.y);
   // Hila: the pulmonary arteries and bronchi where they enter the lungs.
   for (double side : {-1.0, 1.0}) {
     const double hx = (q.x - (a.midlineX + side * (a.mediastinumHalfWidth + 0.03))) / 0.03;
@@ -112,7 +120,8 @@ double mediastinumDetail(const Anatomy& a, Point q) {
   }
   // Trachea: an air column down to the carina.
   const double carina = a.apexY + 0.2;
-  density -= 0.22 * tube(std::abs(q.x - a.midlineX - 0.004), 0.017) * smoothstep(carina + 0.02, carina - 0.03, q.y);
+  density -= 0.22 * tube(std::abs(q.x - a.midlineX - 0.004), 0.017) *
+             smoothstep(carina + 0.02, carina - 0.03, q.y);
   return density;
 }
 
@@ -135,7 +144,8 @@ double valueNoise(std::uint64_t seed, Point q, double cell) {
   const long x0 = long(std::floor(gx)), y0 = long(std::floor(gy));
   const double fx = gx - x0, fy = gy - y0;
   auto lattice = [&](long x, long y) {
-    RandomStream h(seed ^ (std::uint64_t(x + 4096) * 0x9E3779B1ull) ^ (std::uint64_t(y + 4096) * 0x85EBCA77ull << 20));
+    RandomStream h(seed ^ (std::uint64_t(x + 4096) * 0x9E3779B1ull) ^
+                   (std::uint64_t(y + 4096) * 0x85EBCA77ull << 20));
     return h.uniform() * 2.0 - 1.0;
   };
   const double sx = fx * fx * (3 - 2 * fx), sy = fy * fy * (3 - 2 * fy);
@@ -171,13 +181,15 @@ std::vector<float> rasterizeVessels(const Anatomy& a, int size) {
 std::vector<float> gaussianKernel(double sigma, int radius) {
   std::vector<float> k(2 * radius + 1);
   double sum = 0.0;
-  for (int i = -radius; i <= radius; ++i) sum += k[i + radius] = float(std::exp(-0.5 * i * i / (sigma * sigma)));
+  for (int i = -radius; i <= radius; ++i)
+    sum += k[i + radius] = float(std::exp(-0.5 * i * i / (sigma * sigma)));
   for (float& v : k) v = float(v / sum);
   return k;
 }
 
 // Separable blur with a kernel of finite support; outside the image counts as zero.
-std::vector<float> blurMask(const LabelMap& labels, std::uint8_t lo, std::uint8_t hi, const std::vector<float>& k) {
+std::vector<float> blurMask(const LabelMap& labels, std::uint8_t lo, std::uint8_t hi,
+                            const std::vector<float>& k) {
   const int w = labels.width, h = labels.height, r = int(k.size() / 2);
   std::vector<float> rows(size_t(w) * h, 0.0f), out(size_t(w) * h, 0.0f);
   for (int y = 0; y < h; ++y)
@@ -204,8 +216,10 @@ std::vector<float> blurMask(const LabelMap& labels, std::uint8_t lo, std::uint8_
 }
 
 // 5x7 bitmaps of the side marker letters.
-constexpr std::array<const char*, 7> kLetterL = {"10000", "10000", "10000", "10000", "10000", "10000", "11111"};
-constexpr std::array<const char*, 7> kLetterR = {"11110", "10001", "10001", "11110", "10100", "10010", "10001"};
+constexpr std::array<const char*, 7> kLetterL = {"10000", "10000", "10000", "10000",
+                                                 "10000", "10000", "11111"};
+constexpr std::array<const char*, 7> kLetterR = {"11110", "10001", "10001", "11110",
+                                                 "10100", "10010", "10001"};
 
 double markerDensity(const Anatomy& a, double x, double y) {
   if (a.markerSide == 0) return 0.0;
@@ -224,7 +238,8 @@ int blurRadiusPixels(const Anatomy& anatomy, int size) {
   return std::max(1, int(std::ceil(3.0 * anatomy.blurSigma * anatomy.frame.zoom * size)));
 }
 
-GrayImage renderRadiograph(const Anatomy& a, const LabelMap& labels, const std::vector<Point>& pixelCentres) {
+GrayImage renderRadiograph(const Anatomy& a, const LabelMap& labels,
+                           const std::vector<Point>& pixelCentres) {
   const int size = labels.width;
   const int radius = blurRadiusPixels(a, size);
   const auto kernel = gaussianKernel(std::max(a.blurSigma * a.frame.zoom * size, 0.3), radius);
@@ -234,16 +249,21 @@ GrayImage renderRadiograph(const Anatomy& a, const LabelMap& labels, const std::
 
   GrayImage image(size, size);
   RandomStream noise(a.noiseSeed);
-  const double black = 1.0 - std::exp(-a.attenuation * 0.08), white = 1.0 - std::exp(-a.attenuation * 2.0);
+  const double black = 1.0 - std::exp(-a.attenuation * 0.08),
+               white = 1.0 - std::exp(-a.attenuation * 2.0);
   for (int i = 0; i < size * size; ++i) {
     const Point q = pixelCentres[i];
     const double body = bodyThickness(a, q);
-    const double bone = a.boneContrast * (ribs(a, q) + clavicles(a, q) + spine(a, q) + humeri(a, q));
-    const double texture = 0.05 * valueNoise(a.textureSeed, q, 0.04) + 0.02 * valueNoise(a.textureSeed + 1, q, 0.02);
+    const double bone =
+        a.boneContrast * (ribs(a, q) + clavicles(a, q) + spine(a, q) + humeri(a, q));
+    const double texture =
+        0.05 * valueNoise(a.textureSeed, q, 0.04) + 0.02 * valueNoise(a.textureSeed + 1, q, 0.02);
     // Air in the lung displaces tissue in proportion to the chest's depth there.
     const double lungTerm = lung[i] * (-kLungAir * (0.35 + 0.65 * body) + vessels[i] + texture);
-    double density = body + bone + mediastinumDetail(a, q) + breasts(a, q) + kHeartDensity * heart[i] + lungTerm;
-    density = std::max(density, 0.0) + markerDensity(a, (i % size + 0.5) / size, (i / size + 0.5) / size);
+    double density =
+        body + bone + mediastinumDetail(a, q) + breasts(a, q) + kHeartDensity * heart[i] + lungTerm;
+    density =
+        std::max(density, 0.0) + markerDensity(a, (i % size + 0.5) / size, (i / size + 0.5) / size);
     double value = (1.0 - std::exp(-a.attenuation * density) - black) / (white - black);
     value = std::pow(std::clamp(value, 0.0, 1.0), a.gamma);
     value += a.noiseStd * std::sqrt(std::max(value, 0.02)) * noise.normal();  // quantum noise

@@ -14,6 +14,7 @@ int blurRadiusPixels(const Anatomy& anatomy, int size);
 // Renders a PA chest radiograph from the subject's anatomy and its structure label map. Every
 // term that depends on the structures is a pointwise function of the blurred masks, and every
 // other term is fixed by the anatomy; that is what keeps true counterfactuals local.
-GrayImage renderRadiograph(const Anatomy& anatomy, const LabelMap& labels, const std::vector<Point>& pixelCentres);
+GrayImage renderRadiograph(const Anatomy& anatomy, const LabelMap& labels,
+                           const std::vector<Point>& pixelCentres);
 
 }  // namespace cfx::phantom

@@ -20,17 +20,19 @@ long countInside(const std::vector<int>& candidates, const Inside& inside, doubl
 
 // The size whose mask pixel count is nearest to `target`; counts grow with size.
 template <typename Inside>
-double solveSize(const std::vector<int>& candidates, const Inside& inside, long target, const char* name,
-                 double area) {
+double solveSize(const std::vector<int>& candidates, const Inside& inside, long target,
+                 const char* name, double area) {
   double lo = kSmallestSize, hi = kLargestSize;
   if (countInside(candidates, inside, hi) < target || countInside(candidates, inside, lo) > target)
-    throw ValidationError("phantom renderer", name,
-                          "an area of " + std::to_string(area) + " % is beyond what this subject's anatomy can show");
+    throw ValidationError(
+        "phantom renderer", name,
+        "an area of " + std::to_string(area) + " % is beyond what this subject's anatomy can show");
   for (int step = 0; step < kBisectionSteps; ++step) {
     const double mid = 0.5 * (lo + hi);
     (countInside(candidates, inside, mid) < target ? lo : hi) = mid;
   }
-  const long below = countInside(candidates, inside, lo), above = countInside(candidates, inside, hi);
+  const long below = countInside(candidates, inside, lo),
+             above = countInside(candidates, inside, hi);
   return std::abs(below - target) < std::abs(above - target) ? lo : hi;
 }
 
@@ -61,17 +63,21 @@ StructureMasks solveStructureMasks(const Anatomy& anatomy, const Attributes& att
   }
 
   const auto heart = [&](int i, double s) { return anatomy.heart.contains(pixelCentres[i], s); };
-  result.heartSize = solveSize(heartSide, heart, targetCount(attributes.heartArea, size), "heart_area",
-                               attributes.heartArea);
+  result.heartSize = solveSize(heartSide, heart, targetCount(attributes.heartArea, size),
+                               "heart_area", attributes.heartArea);
   std::vector<char> isHeart(pixelCentres.size(), 0);
   for (int i : heartSide) isHeart[i] = heart(i, result.heartSize);
 
-  const auto right = [&](int i, double s) { return !isHeart[i] && anatomy.rightLung.contains(pixelCentres[i], s); };
-  const auto left = [&](int i, double s) { return !isHeart[i] && anatomy.leftLung.contains(pixelCentres[i], s); };
+  const auto right = [&](int i, double s) {
+    return !isHeart[i] && anatomy.rightLung.contains(pixelCentres[i], s);
+  };
+  const auto left = [&](int i, double s) {
+    return !isHeart[i] && anatomy.leftLung.contains(pixelCentres[i], s);
+  };
   result.rightLungSize = solveSize(rightSide, right, targetCount(attributes.rightLungArea, size),
                                    "right_lung_area", attributes.rightLungArea);
-  result.leftLungSize = solveSize(leftSide, left, targetCount(attributes.leftLungArea, size), "left_lung_area",
-                                  attributes.leftLungArea);
+  result.leftLungSize = solveSize(leftSide, left, targetCount(attributes.leftLungArea, size),
+                                  "left_lung_area", attributes.leftLungArea);
 
   auto& labels = result.labels.pixels;
   for (int i : heartSide)

@@ -16,7 +16,8 @@ std::array<std::uint8_t, 3> divergingColour(double value) {
   const int i = std::min(int(t), 3);
   const double f = t - i;
   std::array<std::uint8_t, 3> rgb{};
-  for (int c = 0; c < 3; ++c) rgb[c] = std::uint8_t(std::lround(kAnchors[i][c] + f * (kAnchors[i + 1][c] - kAnchors[i][c])));
+  for (int c = 0; c < 3; ++c)
+    rgb[c] = std::uint8_t(std::lround(kAnchors[i][c] + f * (kAnchors[i + 1][c] - kAnchors[i][c])));
   return rgb;
 }
 
@@ -27,7 +28,8 @@ double differenceRange(const GrayImage& factual, const GrayImage& counterfactual
   return range;
 }
 
-RgbImage differenceMap(const GrayImage& factual, const GrayImage& counterfactual, double range, bool colourBar) {
+RgbImage differenceMap(const GrayImage& factual, const GrayImage& counterfactual, double range,
+                       bool colourBar) {
   if (factual.width != counterfactual.width || factual.height != counterfactual.height)
     throw std::invalid_argument("differenceMap: images differ in size");
   const int barWidth = colourBar ? std::max(64, factual.width / 3) : 0;
@@ -37,7 +39,8 @@ RgbImage differenceMap(const GrayImage& factual, const GrayImage& counterfactual
       out.at(x, y) = divergingColour((counterfactual.at(x, y) - factual.at(x, y)) / range);
   if (!colourBar) return out;
 
-  const int x0 = factual.width + 4, stripe = std::max(6, barWidth / 5), top = 8, bottom = factual.height - 8;
+  const int x0 = factual.width + 4, stripe = std::max(6, barWidth / 5), top = 8,
+            bottom = factual.height - 8;
   for (int y = top; y <= bottom; ++y) {
     const auto c = divergingColour(1.0 - 2.0 * (y - top) / double(bottom - top));
     for (int x = x0; x < x0 + stripe; ++x) out.at(x, y) = c;
@@ -46,7 +49,8 @@ RgbImage differenceMap(const GrayImage& factual, const GrayImage& counterfactual
   const double scale = std::max(0.3, factual.height / 400.0);
   const int levels = int(std::lround(range * 255.0));
   const auto label = [&](const std::string& text, int y) {
-    cv::putText(canvas, text, {x0 + stripe + 2, y}, cv::FONT_HERSHEY_SIMPLEX, scale, {0, 0, 0}, 1, cv::LINE_AA);
+    cv::putText(canvas, text, {x0 + stripe + 2, y}, cv::FONT_HERSHEY_SIMPLEX, scale, {0, 0, 0}, 1,
+                cv::LINE_AA);
   };
   label("+" + std::to_string(levels), top + int(10 * scale * 2));
   label("0", (top + bottom) / 2 + 4);

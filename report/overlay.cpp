@@ -6,7 +6,9 @@
 namespace cfx::report {
 namespace {
 
-cv::Mat asMat(RgbImage& image) { return cv::Mat(image.height, image.width, CV_8UC3, image.pixels.data()); }
+cv::Mat asMat(RgbImage& image) {
+  return cv::Mat(image.height, image.width, CV_8UC3, image.pixels.data());
+}
 
 }  // namespace
 
@@ -15,8 +17,10 @@ std::vector<StructureStyle> defaultStructureStyles() {
 }
 
 RgbImage toRgb(const GrayImage& image, int zoom) {
-  cv::Mat gray(image.height, image.width, CV_32FC1, const_cast<float*>(image.pixels.data())), scaled, bytes;
-  cv::resize(gray, scaled, {image.width * zoom, image.height * zoom}, 0, 0, zoom > 1 ? cv::INTER_CUBIC : cv::INTER_NEAREST);
+  cv::Mat gray(image.height, image.width, CV_32FC1, const_cast<float*>(image.pixels.data())),
+      scaled, bytes;
+  cv::resize(gray, scaled, {image.width * zoom, image.height * zoom}, 0, 0,
+             zoom > 1 ? cv::INTER_CUBIC : cv::INTER_NEAREST);
   scaled.convertTo(bytes, CV_8UC1, 255.0);
   RgbImage out(bytes.cols, bytes.rows);
   for (int y = 0; y < bytes.rows; ++y)
@@ -31,10 +35,12 @@ RgbImage contourOverlay(const GrayImage& image, const LabelMap& labels, int zoom
                         const std::vector<StructureStyle>& styles) {
   RgbImage out = toRgb(image, zoom);
   cv::Mat canvas = asMat(out);
-  cv::Mat mask(labels.height, labels.width, CV_8UC1, const_cast<std::uint8_t*>(labels.pixels.data()));
+  cv::Mat mask(labels.height, labels.width, CV_8UC1,
+               const_cast<std::uint8_t*>(labels.pixels.data()));
   for (const auto& style : styles) {
     cv::Mat binary = mask == style.label, scaled;
-    cv::resize(binary, scaled, {labels.width * zoom, labels.height * zoom}, 0, 0, cv::INTER_NEAREST);
+    cv::resize(binary, scaled, {labels.width * zoom, labels.height * zoom}, 0, 0,
+               cv::INTER_NEAREST);
     std::vector<std::vector<cv::Point>> contours;
     cv::findContours(scaled, contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
     const cv::Scalar colour(style.colour[0], style.colour[1], style.colour[2]);  // canvas holds RGB
@@ -55,9 +61,11 @@ void caption(RgbImage& tile, const std::string& text) {
   const double scale = std::clamp(tile.width / 520.0, 0.3, 0.8);
   int baseline = 0;
   const cv::Size size = cv::getTextSize(text, cv::FONT_HERSHEY_SIMPLEX, scale, 1, &baseline);
-  cv::Mat band = canvas(cv::Rect(0, 0, std::min(tile.width, size.width + 8), std::min(tile.height, size.height + 8)));
+  cv::Mat band = canvas(
+      cv::Rect(0, 0, std::min(tile.width, size.width + 8), std::min(tile.height, size.height + 8)));
   band *= 0.35;
-  cv::putText(canvas, text, {4, size.height + 3}, cv::FONT_HERSHEY_SIMPLEX, scale, {255, 255, 255}, 1, cv::LINE_AA);
+  cv::putText(canvas, text, {4, size.height + 3}, cv::FONT_HERSHEY_SIMPLEX, scale, {255, 255, 255},
+              1, cv::LINE_AA);
 }
 
 RgbImage row(const std::vector<RgbImage>& tiles, int gap, std::array<std::uint8_t, 3> background) {
@@ -73,7 +81,8 @@ RgbImage row(const std::vector<RgbImage>& tiles, int gap, std::array<std::uint8_
   return out;
 }
 
-RgbImage column(const std::vector<RgbImage>& rows, int gap, std::array<std::uint8_t, 3> background) {
+RgbImage column(const std::vector<RgbImage>& rows, int gap,
+                std::array<std::uint8_t, 3> background) {
   int width = 0, height = 0;
   for (const auto& r : rows) height += r.height + gap, width = std::max(width, r.width);
   RgbImage out(width, std::max(0, height - gap), background);

@@ -29,7 +29,8 @@ void expectError(F&& f, std::initializer_list<const char*> fragments) {
   } catch (const cfx::ValidationError& e) {
     const QString message = QString::fromStdString(e.what());
     for (const char* fragment : fragments)
-      QVERIFY2(message.contains(fragment), qPrintable("'" + message + "' lacks '" + fragment + "'"));
+      QVERIFY2(message.contains(fragment),
+               qPrintable("'" + message + "' lacks '" + fragment + "'"));
     return;
   }
   QFAIL("expected a ValidationError");
@@ -45,7 +46,9 @@ class TestCausalGraph : public QObject {
     std::vector<std::string> order;
     for (size_t i : graph.topologicalOrder()) order.push_back(graph.variables()[i].name);
     QCOMPARE(order.size(), size_t(4));
-    auto position = [&](const char* n) { return std::find(order.begin(), order.end(), n) - order.begin(); };
+    auto position = [&](const char* n) {
+      return std::find(order.begin(), order.end(), n) - order.begin();
+    };
     QVERIFY(position("sex") < position("heart_area"));
     QVERIFY(position("age") < position("heart_area"));
     QVERIFY(position("heart_area") < position("left_lung_area"));
@@ -64,7 +67,8 @@ class TestCausalGraph : public QObject {
   void rejectsUnknownParent() {
     auto j = chestGraph();
     j["variables"][1]["parents"] = {"sex", "weight"};
-    expectError([&] { CausalGraph::fromJson(j, "g.json"); }, {"g.json", "heart_area", "unknown parent 'weight'"});
+    expectError([&] { CausalGraph::fromJson(j, "g.json"); },
+                {"g.json", "heart_area", "unknown parent 'weight'"});
   }
 
   void rejectsCycle() {
@@ -88,10 +92,12 @@ class TestCausalGraph : public QObject {
   void rejectsWrongVersionAndMissingField() {
     auto j = chestGraph();
     j["version"] = 7;
-    expectError([&] { CausalGraph::fromJson(j, "g.json"); }, {"g.json", "version", "expected 1, got 7"});
+    expectError([&] { CausalGraph::fromJson(j, "g.json"); },
+                {"g.json", "version", "expected 1, got 7"});
     auto k = chestGraph();
     k["variables"][0].erase("kind");
-    expectError([&] { CausalGraph::fromJson(k, "g.json"); }, {"variables[0] (left_lung_area).kind", "missing"});
+    expectError([&] { CausalGraph::fromJson(k, "g.json"); },
+                {"variables[0] (left_lung_area).kind", "missing"});
   }
 
   void parsesInterventions() {
@@ -99,7 +105,8 @@ class TestCausalGraph : public QObject {
     const auto relative = cfx::parseIntervention("left_lung_area=-20%", graph);
     QVERIFY(relative.relative);
     QCOMPARE(relative.amount, -0.2);
-    const auto resolved = cfx::resolveIntervention(relative, 15.0, graph, cfx::OutOfRangePolicy::Reject);
+    const auto resolved =
+        cfx::resolveIntervention(relative, 15.0, graph, cfx::OutOfRangePolicy::Reject);
     QCOMPARE(resolved.value, 12.0);
     QCOMPARE(cfx::parseIntervention("sex=F", graph).amount, 0.0);
     QCOMPARE(cfx::parseIntervention("sex=M", graph).amount, 1.0);
@@ -117,9 +124,11 @@ class TestCausalGraph : public QObject {
   void rangePolicy() {
     const auto graph = CausalGraph::fromJson(chestGraph(), "g.json");
     const auto doubled = cfx::parseIntervention("heart_area=+100%", graph);
-    expectError([&] { cfx::resolveIntervention(doubled, 10.0, graph, cfx::OutOfRangePolicy::Reject); },
-                {"20", "outside the supported range [4, 16]"});
-    const auto clamped = cfx::resolveIntervention(doubled, 10.0, graph, cfx::OutOfRangePolicy::Clamp);
+    expectError(
+        [&] { cfx::resolveIntervention(doubled, 10.0, graph, cfx::OutOfRangePolicy::Reject); },
+        {"20", "outside the supported range [4, 16]"});
+    const auto clamped =
+        cfx::resolveIntervention(doubled, 10.0, graph, cfx::OutOfRangePolicy::Clamp);
     QCOMPARE(clamped.value, 16.0);
     QVERIFY(!clamped.note.empty());
   }

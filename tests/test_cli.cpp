@@ -25,13 +25,17 @@ class TestCli : public QObject {
  private Q_SLOTS:
   void initTestCase() {
     data_ = path("phantom");
-    QCOMPARE(runCfx({"phantom", "--out", data_, "--count", "20", "--size", "64", "--seed", "5", "--threads", "2"}), 0);
+    QCOMPARE(runCfx({"phantom", "--out", data_, "--count", "20", "--size", "64", "--seed", "5",
+                     "--threads", "2"}),
+             0);
   }
 
   void generatedDataSetIsCompleteAndConsistent() {
-    for (const char* f : {"manifest.csv", "exogenous.bin", "graph.json", "phantom.json"}) QVERIFY(fs::exists(data_ + "/" + f));
+    for (const char* f : {"manifest.csv", "exogenous.bin", "graph.json", "phantom.json"})
+      QVERIFY(fs::exists(data_ + "/" + f));
     QVERIFY(!fs::exists(data_ + ".partial-" + std::to_string(::getpid())));
-    const auto manifest = cfx::io::readManifest(data_ + "/manifest.csv", cfx::phantom::PhantomScm::graph());
+    const auto manifest =
+        cfx::io::readManifest(data_ + "/manifest.csv", cfx::phantom::PhantomScm::graph());
     QCOMPARE(manifest.rows.size(), size_t(20));
     QCOMPARE(manifest.split("train").size(), size_t(16));
     QCOMPARE(manifest.split("test").size(), size_t(2));
@@ -39,7 +43,8 @@ class TestCli : public QObject {
       const auto labels = cfx::io::readLabelPng(row.mask);
       QCOMPARE(labels.width, 64);
       const double heart = cfx::phantom::labelArea(labels, cfx::phantom::kHeart);
-      QVERIFY(std::abs(heart - row.attributes.at("heart_area")) <= 0.01 * row.attributes.at("heart_area"));
+      QVERIFY(std::abs(heart - row.attributes.at("heart_area")) <=
+              0.01 * row.attributes.at("heart_area"));
       int bits = 0;
       cfx::io::readGrayPng(row.image, &bits);
       QCOMPARE(bits, 16);
@@ -48,12 +53,30 @@ class TestCli : public QObject {
 
   void sameSeedGivesSameBytes() {
     const std::string again = path("again");
-    QCOMPARE(runCfx({"phantom", "--out", again, "--count", "20", "--size", "64", "--seed", "5", "--threads", "1"}), 0);
-    for (const char* f : {"manifest.csv", "exogenous.bin", "images/s000013.png", "masks/s000013.png"}) {
+    QCOMPARE(runCfx({"phantom", "--out", again, "--count", "20", "--size", "64", "--seed", "5",
+                     "--threads", "1"}),
+             0);
+    for (const char* f :
+         {"manifest.csv", "exogenous.bin", "images/s000013.png", "masks/s000013.png"}) {
       std::ifstream a(data_ + "/" + f, std::ios::binary), b(again + "/" + f, std::ios::binary);
-      const std::string sa((std::istreambuf_iterator<char>(a)), {}), sb((std::istreambuf_iterator<char>(b)), {});
+      const std::string sa((std::istreambuf_iterator<char>(a)), {}),
+          sb((std::istreambuf_iterator<char>(b)), {});
       QVERIFY2(!sa.empty() && sa == sb, f);
     }
+  }
+
+  void dataCheckMeasuresMaskAreas() {
+    QCOMPARE(runCfx({"data", "check", "--data", data_}), 0);
+    // A manifest whose area disagrees with its mask by 1 % fails the check.
+    const std::string copy = path("tampered");
+    fs::copy(data_, copy, fs::copy_options::recursive);
+    const auto graph = cfx::phantom::PhantomScm::graph();
+    auto manifest = cfx::io::readManifest(copy + "/manifest.csv", graph);
+    manifest.rows[2].attributes["left_lung_area"] *= 1.01;
+    cfx::io::writeManifest(copy + "/manifest.csv", manifest.rows, graph);
+    QCOMPARE(runCfx({"data", "check", "--data", copy}), 1);
+    QCOMPARE(runCfx({"data", "check", "--data", path("nowhere")}), 1);
+    QCOMPARE(runCfx({"data"}), 2);
   }
 
   void refusesToOverwrite() {
@@ -64,7 +87,7 @@ class TestCli : public QObject {
   void usageErrors() {
     QCOMPARE(runCfx({}), 2);
     QCOMPARE(runCfx({"nonsense"}), 2);
-    QCOMPARE(runCfx({"phantom", "--count", "3"}), 2);                          // --out missing
+    QCOMPARE(runCfx({"phantom", "--count", "3"}), 2);                         // --out missing
     QCOMPARE(runCfx({"phantom", "--out", path("x"), "--count", "many"}), 2);  // not a number
     QCOMPARE(runCfx({"phantom", "--out", path("x"), "--count", "3", "--colour", "red"}), 2);
     QCOMPARE(runCfx({"phantom", "--help"}), 0);
@@ -74,12 +97,14 @@ class TestCli : public QObject {
 
   void trueCounterfactual() {
     const std::string out = path("cf.png"), mask = path("cf_mask.png");
-    QCOMPARE(runCfx({"phantom", "counterfactual", "--data", data_, "--id", "s000004", "--do", "left_lung_area=-20%",
-                     "--out", out, "--mask-out", mask}),
+    QCOMPARE(runCfx({"phantom", "counterfactual", "--data", data_, "--id", "s000004", "--do",
+                     "left_lung_area=-20%", "--out", out, "--mask-out", mask}),
              0);
-    const auto manifest = cfx::io::readManifest(data_ + "/manifest.csv", cfx::phantom::PhantomScm::graph());
+    const auto manifest =
+        cfx::io::readManifest(data_ + "/manifest.csv", cfx::phantom::PhantomScm::graph());
     const double observed = manifest.rows[4].attributes.at("left_lung_area");
-    const double measured = cfx::phantom::labelArea(cfx::io::readLabelPng(mask), cfx::phantom::kLeftLung);
+    const double measured =
+        cfx::phantom::labelArea(cfx::io::readLabelPng(mask), cfx::phantom::kLeftLung);
     QVERIFY(std::abs(measured - 0.8 * observed) <= 0.01 * observed);
     // The right lung is no descendant of the left: its mask is the factual one, pixel for pixel.
     const auto factualMask = cfx::io::readLabelPng(manifest.rows[4].mask);
@@ -87,8 +112,8 @@ class TestCli : public QObject {
              cfx::phantom::labelArea(factualMask, cfx::phantom::kRightLung));
 
     const std::string dcm = path("cf.dcm");
-    QCOMPARE(runCfx({"phantom", "counterfactual", "--data", data_, "--id", "s000004", "--do", "age=80", "--do",
-                     "sex=M", "--out", dcm}),
+    QCOMPARE(runCfx({"phantom", "counterfactual", "--data", data_, "--id", "s000004", "--do",
+                     "age=80", "--do", "sex=M", "--out", dcm}),
              0);
     const auto back = cfx::io::readDicom(dcm);
     QCOMPARE(*back.metadata.patientAgeYears, 80.0);
@@ -97,25 +122,37 @@ class TestCli : public QObject {
 
   void counterfactualErrors() {
     const std::string out = path("bad.png");
-    QCOMPARE(runCfx({"phantom", "counterfactual", "--data", data_, "--id", "nobody", "--do", "age=50", "--out", out}), 1);
-    QCOMPARE(runCfx({"phantom", "counterfactual", "--data", data_, "--id", "s000001", "--do", "weight=50", "--out", out}), 1);
-    QCOMPARE(runCfx({"phantom", "counterfactual", "--data", data_, "--id", "s000001", "--do", "heart_area=40", "--out", out}), 1);
-    QCOMPARE(runCfx({"phantom", "counterfactual", "--data", data_, "--id", "s000001", "--do", "heart_area=40", "--clamp",
-                     "--out", out}),
+    QCOMPARE(runCfx({"phantom", "counterfactual", "--data", data_, "--id", "nobody", "--do",
+                     "age=50", "--out", out}),
+             1);
+    QCOMPARE(runCfx({"phantom", "counterfactual", "--data", data_, "--id", "s000001", "--do",
+                     "weight=50", "--out", out}),
+             1);
+    QCOMPARE(runCfx({"phantom", "counterfactual", "--data", data_, "--id", "s000001", "--do",
+                     "heart_area=40", "--out", out}),
+             1);
+    QCOMPARE(runCfx({"phantom", "counterfactual", "--data", data_, "--id", "s000001", "--do",
+                     "heart_area=40", "--clamp", "--out", out}),
              0);
-    QCOMPARE(runCfx({"phantom", "counterfactual", "--data", path("nowhere"), "--id", "s1", "--out", out}), 1);
+    QCOMPARE(runCfx({"phantom", "counterfactual", "--data", path("nowhere"), "--id", "s1", "--out",
+                     out}),
+             1);
   }
 
   void dicomDataSetAndGallery() {
     const std::string dcm = path("dcm");
-    QCOMPARE(runCfx({"phantom", "--out", dcm, "--count", "3", "--size", "48", "--format", "dcm"}), 0);
-    const auto manifest = cfx::io::readManifest(dcm + "/manifest.csv", cfx::phantom::PhantomScm::graph());
+    QCOMPARE(runCfx({"phantom", "--out", dcm, "--count", "3", "--size", "48", "--format", "dcm"}),
+             0);
+    const auto manifest =
+        cfx::io::readManifest(dcm + "/manifest.csv", cfx::phantom::PhantomScm::graph());
     const auto image = cfx::io::readDicom(manifest.rows[0].image);
     QCOMPARE(image.image.width, 48);
-    QVERIFY(std::abs(*image.metadata.patientAgeYears - std::floor(manifest.rows[0].attributes.at("age"))) < 1e-9);
+    QVERIFY(std::abs(*image.metadata.patientAgeYears -
+                     std::floor(manifest.rows[0].attributes.at("age"))) < 1e-9);
 
     const std::string gallery = path("gallery.png");
-    QCOMPARE(runCfx({"phantom", "gallery", "--data", data_, "--out", gallery, "--subjects", "5"}), 0);
+    QCOMPARE(runCfx({"phantom", "gallery", "--data", data_, "--out", gallery, "--subjects", "5"}),
+             0);
     QVERIFY_EXCEPTION_THROWN(cfx::io::readGrayPng(gallery), cfx::ValidationError);  // it is colour
     QVERIFY(fs::file_size(gallery) > 10000);
   }

@@ -22,7 +22,8 @@ struct Fixture {
   int frames = 1, samples = 1;
 };
 
-void writeFixture(const std::string& path, const Fixture& f, E_TransferSyntax xfer = EXS_LittleEndianExplicit) {
+void writeFixture(const std::string& path, const Fixture& f,
+                  E_TransferSyntax xfer = EXS_LittleEndianExplicit) {
   DcmFileFormat file;
   DcmDataset& ds = *file.getDataset();
   ds.putAndInsertString(DCM_SOPClassUID, UID_DigitalXRayImageStorageForPresentation);
@@ -117,9 +118,9 @@ class TestDicomIo : public QObject {
     writeFixture(path("w.dcm"), f);
     const auto r = io::readDicom(path("w.dcm"));
     QCOMPARE(r.metadata.sourceBitsStored, 12);
-    QCOMPARE(r.image.pixels[0], 0.0f);                 // -1000: below the window
+    QCOMPARE(r.image.pixels[0], 0.0f);                    // -1000: below the window
     QVERIFY(std::abs(r.image.pixels[2] - 0.5f) < 0.01f);  // 1000: the window centre
-    QCOMPARE(r.image.pixels[4], 1.0f);                 // 3095: above the window
+    QCOMPARE(r.image.pixels[4], 1.0f);                    // 3095: above the window
     QVERIFY(r.image.pixels[1] < r.image.pixels[2] && r.image.pixels[2] < r.image.pixels[3]);
   }
 
@@ -160,7 +161,8 @@ class TestDicomIo : public QObject {
     Fixture big;
     big.rows = big.cols = 64;
     writeFixture(path("cut.dcm"), big);
-    std::filesystem::resize_file(path("cut.dcm"), std::filesystem::file_size(path("cut.dcm")) - 3000);
+    std::filesystem::resize_file(path("cut.dcm"),
+                                 std::filesystem::file_size(path("cut.dcm")) - 3000);
     bool refused = false;
     try {
       io::readRadiograph(path("cut.dcm"));
@@ -182,10 +184,12 @@ class TestDicomIo : public QObject {
     const auto source = io::readDicom(path("src.dcm"));
     GrayImage image(5, 3);
     for (size_t i = 0; i < image.pixels.size(); ++i) image.pixels[i] = float(i) / 14.0f;
-    io::writeDicom(path("out.dcm"), image, source.metadata,
-                   {"SYNTHETIC COUNTERFACTUAL - NOT FOR DIAGNOSIS", "do(left_lung_area=-20%)", true, 900});
+    io::writeDicom(
+        path("out.dcm"), image, source.metadata,
+        {"SYNTHETIC COUNTERFACTUAL - NOT FOR DIAGNOSIS", "do(left_lung_area=-20%)", true, 900});
     const auto back = io::readDicom(path("out.dcm"));
-    for (size_t i = 0; i < image.pixels.size(); ++i) QVERIFY(std::abs(back.image.pixels[i] - image.pixels[i]) < 1.0f / 65535.0f);
+    for (size_t i = 0; i < image.pixels.size(); ++i)
+      QVERIFY(std::abs(back.image.pixels[i] - image.pixels[i]) < 1.0f / 65535.0f);
     QCOMPARE(back.metadata.dicom->studyInstanceUid, std::string("1.2.3.4.5"));
     QCOMPARE(back.metadata.dicom->patientId, std::string("P42"));
     QVERIFY(back.metadata.dicom->sopInstanceUid != source.metadata.dicom->sopInstanceUid);

@@ -15,7 +15,9 @@ namespace {
 constexpr int kSize = 128;
 const char* const kStructures[] = {"right_lung_area", "left_lung_area", "heart_area"};
 
-Exogenous subjectNoise(const PhantomScm& scm, int i) { return scm.sampleExogenous(RandomStream::derive(11, i)); }
+Exogenous subjectNoise(const PhantomScm& scm, int i) {
+  return scm.sampleExogenous(RandomStream::derive(11, i));
+}
 
 // Pixels within `radius` (Chebyshev) of any pixel where `mask` is set.
 std::vector<char> dilate(const std::vector<char>& mask, int size, int radius) {
@@ -81,7 +83,7 @@ class TestPhantom : public QObject {
     QVERIFY(lungs / n > 14 && lungs / n < 19);
     QVERIFY(heart / n > 8 && heart / n < 11);
     QVERIFY(maleRight / males > femaleRight / (n - males) + 1.0);  // men have larger lungs
-    QVERIFY(ageHeart > 0);                                          // the heart grows with age
+    QVERIFY(ageHeart > 0);                                         // the heart grows with age
   }
 
   void nullInterventionIsExact() {
@@ -105,7 +107,8 @@ class TestPhantom : public QObject {
     const auto cf = scm.evaluate(noise, {{"heart_area", factual.heartArea + 2.0}});
     QCOMPARE(cf.rightLungArea, factual.rightLungArea);
     QCOMPARE(cf.age, factual.age);
-    QVERIFY(qFuzzyCompare(cf.leftLungArea - factual.leftLungArea, 2.0 * scm.coefficients().leftPerHeart));
+    QVERIFY(qFuzzyCompare(cf.leftLungArea - factual.leftLungArea,
+                          2.0 * scm.coefficients().leftPerHeart));
     const auto lung = scm.evaluate(noise, {{"left_lung_area", 12.0}});
     QCOMPARE(lung.heartArea, factual.heartArea);
     QCOMPARE(lung.leftLungArea, 12.0);
@@ -123,15 +126,20 @@ class TestPhantom : public QObject {
       const auto factual = renderSubject(scm, noise, kSize);
       for (const char* target : kStructures)
         for (double factor : {0.8, 1.2}) {
-          const auto cf = renderSubject(scm, noise, kSize, {{target, factual.attributes.get(target) * factor}});
+          const auto cf =
+              renderSubject(scm, noise, kSize, {{target, factual.attributes.get(target) * factor}});
           std::vector<char> region(factual.labels.pixels.size(), 0);
           for (const char* other : kStructures) {
             const auto label = std::uint8_t(*graph.variable(other).maskLabel);
             const bool affected = graph.dependsOn(other, target);
             for (size_t p = 0; p < region.size(); ++p) {
-              const bool before = factual.labels.pixels[p] == label, after = cf.labels.pixels[p] == label;
-              if (affected) region[p] |= before || after;
-              else QVERIFY2(before == after, qPrintable(QString("do(%1) moved %2").arg(target, other)));
+              const bool before = factual.labels.pixels[p] == label,
+                         after = cf.labels.pixels[p] == label;
+              if (affected)
+                region[p] |= before || after;
+              else
+                QVERIFY2(before == after,
+                         qPrintable(QString("do(%1) moved %2").arg(target, other)));
             }
           }
           const auto allowed = dilate(region, kSize, cf.blurRadius);
@@ -139,7 +147,9 @@ class TestPhantom : public QObject {
           for (size_t p = 0; p < region.size(); ++p) {
             if (cf.image.pixels[p] == factual.image.pixels[p]) continue;
             ++changed;
-            QVERIFY2(allowed[p], qPrintable(QString("do(%1) changed pixel %2 outside its region").arg(target).arg(p)));
+            QVERIFY2(allowed[p],
+                     qPrintable(
+                         QString("do(%1) changed pixel %2 outside its region").arg(target).arg(p)));
           }
           QVERIFY2(changed > 50, "the intervention should visibly change the image");
         }
@@ -162,7 +172,8 @@ class TestPhantom : public QObject {
     QTemporaryDir dir;
     const std::string path = dir.filePath("exogenous.bin").toStdString();
     const PhantomScm scm;
-    std::vector<StoredSubject> subjects = {{"a", subjectNoise(scm, 1)}, {"subject-2", subjectNoise(scm, 2)}};
+    std::vector<StoredSubject> subjects = {{"a", subjectNoise(scm, 1)},
+                                           {"subject-2", subjectNoise(scm, 2)}};
     writeExogenous(path, subjects);
     const auto back = readExogenous(path);
     QCOMPARE(back.size(), size_t(2));
@@ -181,8 +192,9 @@ class TestPhantom : public QObject {
 
   void refusesImpossibleArea() {
     const PhantomScm scm;
-    QVERIFY_EXCEPTION_THROWN(renderSubject(scm, subjectNoise(scm, 1), kSize, {{"left_lung_area", 60.0}}),
-                             cfx::ValidationError);
+    QVERIFY_EXCEPTION_THROWN(
+        renderSubject(scm, subjectNoise(scm, 1), kSize, {{"left_lung_area", 60.0}}),
+        cfx::ValidationError);
   }
 };
 

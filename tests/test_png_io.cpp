@@ -18,14 +18,16 @@ class TestPngIo : public QObject {
  private Q_SLOTS:
   void sixteenBitRoundTripIsExact() {
     GrayImage image(7, 5);
-    for (size_t i = 0; i < image.pixels.size(); ++i) image.pixels[i] = float(i * 1000 % 65536) / 65535.0f;
+    for (size_t i = 0; i < image.pixels.size(); ++i)
+      image.pixels[i] = float(i * 1000 % 65536) / 65535.0f;
     io::writeGrayPng(path("a.png"), image, 16);
     int bits = 0;
     const auto back = io::readGrayPng(path("a.png"), &bits);
     QCOMPARE(bits, 16);
     QCOMPARE(back.width, 7);
     QCOMPARE(back.height, 5);
-    for (size_t i = 0; i < image.pixels.size(); ++i) QCOMPARE(std::lround(back.pixels[i] * 65535.0), std::lround(image.pixels[i] * 65535.0));
+    for (size_t i = 0; i < image.pixels.size(); ++i)
+      QCOMPARE(std::lround(back.pixels[i] * 65535.0), std::lround(image.pixels[i] * 65535.0));
   }
 
   void eightBitRoundTrip() {
@@ -36,7 +38,8 @@ class TestPngIo : public QObject {
     const auto back = io::readRadiograph(path("b.png"));
     QCOMPARE(back.metadata.sourceBitsStored, 8);
     (void)bits;
-    for (size_t i = 0; i < image.pixels.size(); ++i) QCOMPARE(std::lround(back.image.pixels[i] * 255.0), long(i * 17));
+    for (size_t i = 0; i < image.pixels.size(); ++i)
+      QCOMPARE(std::lround(back.image.pixels[i] * 255.0), long(i * 17));
   }
 
   void labelMapRoundTrip() {
@@ -57,7 +60,8 @@ class TestPngIo : public QObject {
     cv::imwrite(path("colour.png"), cv::Mat(4, 4, CV_8UC3, cv::Scalar(1, 2, 3)));
     CFX_EXPECT_ERROR(io::readGrayPng(path("colour.png")), "colour.png", "grayscale", "3 channels");
     cv::imwrite(path("deep.png"), cv::Mat(4, 4, CV_16UC1, cv::Scalar(300)));
-    CFX_EXPECT_ERROR(io::readLabelPng(path("deep.png")), "deep.png", "8-bit single-channel", "16-bit");
+    CFX_EXPECT_ERROR(io::readLabelPng(path("deep.png")), "deep.png", "8-bit single-channel",
+                     "16-bit");
   }
 
   void refusesMissingAndTruncatedFiles() {
@@ -72,8 +76,10 @@ class TestPngIo : public QObject {
     GrayImage image(8, 8, 0.25f);
     io::writeGrayPng(path("atomic.png"), image, 16);
     for (const auto& entry : std::filesystem::directory_iterator(dir_.path().toStdString()))
-      QVERIFY2(entry.path().string().find(".partial") == std::string::npos, "temporary file left behind");
-    CFX_EXPECT_ERROR(io::writeGrayPng(path("no/such/folder/x.png"), image, 16), "x.png", "cannot create");
+      QVERIFY2(entry.path().string().find(".partial") == std::string::npos,
+               "temporary file left behind");
+    CFX_EXPECT_ERROR(io::writeGrayPng(path("no/such/folder/x.png"), image, 16), "x.png",
+                     "cannot create");
   }
 };
 

@@ -1,5 +1,5 @@
-#include <QtTest>
 #include <torch/torch.h>
+#include <QtTest>
 
 #include "tensor_bridge.h"
 #include "test_helpers.h"

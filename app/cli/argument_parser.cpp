@@ -7,7 +7,8 @@ namespace cfx::cli {
 ArgumentParser::ArgumentParser(std::string command, std::string summary)
     : command_(std::move(command)), summary_(std::move(summary)) {}
 
-ArgumentParser& ArgumentParser::option(const std::string& name, const std::string& valueName, const std::string& help,
+ArgumentParser& ArgumentParser::option(const std::string& name, const std::string& valueName,
+                                       const std::string& help,
                                        std::optional<std::string> defaultValue) {
   specs_.push_back({name, valueName, help, std::move(defaultValue)});
   return *this;
@@ -58,14 +59,17 @@ bool ArgumentParser::parse(const std::vector<std::string>& arguments) {
       continue;
     }
     if (!inlineValue) {
-      if (i + 1 >= arguments.size()) throw UsageError("--" + name + " needs a value (" + found->valueName + ")");
+      if (i + 1 >= arguments.size())
+        throw UsageError("--" + name + " needs a value (" + found->valueName + ")");
       value = arguments[++i];
     }
-    if (!found->repeated && values_.count(name)) throw UsageError("--" + name + " given more than once");
+    if (!found->repeated && values_.count(name))
+      throw UsageError("--" + name + " given more than once");
     values_[name].push_back(value);
   }
   for (const auto& s : specs_)
-    if (s.required && !values_.count(s.name)) throw UsageError("missing required option --" + s.name);
+    if (s.required && !values_.count(s.name))
+      throw UsageError("missing required option --" + s.name);
   return true;
 }
 
@@ -78,8 +82,10 @@ std::string ArgumentParser::usage() const {
   text += "\n\n" + summary_ + "\n\noptions:\n";
   for (const auto& s : specs_) {
     std::string left = "  --" + s.name + (s.isFlag ? "" : " " + s.valueName);
-    if (left.size() < 26) left.resize(26, ' ');
-    else left += "\n" + std::string(26, ' ');
+    if (left.size() < 26)
+      left.resize(26, ' ');
+    else
+      left += "\n" + std::string(26, ' ');
     text += left + s.help;
     if (s.defaultValue) text += " (default: " + *s.defaultValue + ")";
     if (s.required) text += " (required)";
@@ -115,8 +121,8 @@ long ArgumentParser::getInteger(const std::string& name, long min, long max) con
     if (used == text.size() && value >= min && value <= max) return value;
   } catch (const std::exception&) {
   }
-  throw UsageError("--" + name + " expects an integer in " + std::to_string(min) + ".." + std::to_string(max) +
-                   ", got '" + text + "'");
+  throw UsageError("--" + name + " expects an integer in " + std::to_string(min) + ".." +
+                   std::to_string(max) + ", got '" + text + "'");
 }
 
 }  // namespace cfx::cli

@@ -18,10 +18,13 @@ class ArgumentParser {
  public:
   ArgumentParser(std::string command, std::string summary);
 
-  ArgumentParser& option(const std::string& name, const std::string& valueName, const std::string& help,
+  ArgumentParser& option(const std::string& name, const std::string& valueName,
+                         const std::string& help,
                          std::optional<std::string> defaultValue = std::nullopt);
-  ArgumentParser& required(const std::string& name, const std::string& valueName, const std::string& help);
-  ArgumentParser& repeated(const std::string& name, const std::string& valueName, const std::string& help);
+  ArgumentParser& required(const std::string& name, const std::string& valueName,
+                           const std::string& help);
+  ArgumentParser& repeated(const std::string& name, const std::string& valueName,
+                           const std::string& help);
   ArgumentParser& flag(const std::string& name, const std::string& help);
 
   // Returns false when --help was asked for (usage already printed to stdout).

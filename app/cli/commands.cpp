@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "argument_parser.h"
+#include "data_commands.h"
 #include "interrupt.h"
 #include "phantom_commands.h"
 
@@ -16,14 +17,17 @@ struct Command {
 };
 
 const Command kCommands[] = {
-    {"phantom", "synthetic chest radiographs with known causal truth (generate, counterfactual, gallery)",
+    {"phantom",
+     "synthetic chest radiographs with known causal truth (generate, counterfactual, gallery)",
      runPhantomCommand},
+    {"data", "data sets: check a manifest, its images and masks (check)", runDataCommand},
 };
 
 void printOverview(std::ostream& out) {
   out << "usage: cfx COMMAND [options]   (cfx COMMAND --help for its options)\n\n"
          "Counterfactual explorer for chest radiographs (Seg-CFT).\n\ncommands:\n";
-  for (const auto& c : kCommands) out << "  " << c.name << std::string(12 - std::string(c.name).size(), ' ') << c.summary << "\n";
+  for (const auto& c : kCommands)
+    out << "  " << c.name << std::string(12 - std::string(c.name).size(), ' ') << c.summary << "\n";
 }
 
 }  // namespace

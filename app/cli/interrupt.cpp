@@ -8,7 +8,9 @@ namespace {
 // A signal handler can only reach static storage; this flag is the one such place.
 std::atomic<bool> requested{false};
 
-extern "C" void onSignal(int) { requested.store(true); }
+extern "C" void onSignal(int) {
+  requested.store(true);
+}
 
 }  // namespace
 
@@ -17,6 +19,8 @@ void installInterruptHandlers() {
   std::signal(SIGTERM, onSignal);
 }
 
-const std::atomic<bool>& interruptRequested() { return requested; }
+const std::atomic<bool>& interruptRequested() {
+  return requested;
+}
 
 }  // namespace cfx::cli

@@ -21,16 +21,18 @@ namespace cfx::cli {
 namespace {
 
 int generate(const std::vector<std::string>& arguments) {
-  ArgumentParser parser("cfx phantom",
-                        "Generate a synthetic chest-radiograph data set with exact masks, the causal variables\n"
-                        "and the stored exogenous noise (so true counterfactuals can be rendered later).\n"
-                        "Subcommands: cfx phantom counterfactual --help, cfx phantom gallery --help.");
+  ArgumentParser parser(
+      "cfx phantom",
+      "Generate a synthetic chest-radiograph data set with exact masks, the causal variables\n"
+      "and the stored exogenous noise (so true counterfactuals can be rendered later).\n"
+      "Subcommands: cfx phantom counterfactual --help, cfx phantom gallery --help.");
   parser.required("out", "DIR", "new folder to create")
       .required("count", "N", "number of subjects")
       .option("size", "PX", "image width and height in pixels", "128")
       .option("seed", "S", "random seed; the same seed gives the same bytes", "1")
       .option("format", "png|dcm", "image format: 16-bit PNG or DICOM", "png")
-      .option("threads", "T", "worker threads", std::to_string(std::max(1u, std::thread::hardware_concurrency())));
+      .option("threads", "T", "worker threads",
+              std::to_string(std::max(1u, std::thread::hardware_concurrency())));
   if (!parser.parse(arguments)) return 0;
   PhantomDatasetOptions options;
   options.outDir = parser.get("out");
@@ -42,19 +44,23 @@ int generate(const std::vector<std::string>& arguments) {
 
   ConsoleProgress progress(std::cerr, "phantom", options.count, stderrIsTerminal());
   const auto start = std::chrono::steady_clock::now();
-  generatePhantomDataset(options, [&](long done) { progress.update(done); }, interruptRequested());
+  generatePhantomDataset(
+      options, [&](long done) { progress.update(done); }, interruptRequested());
   progress.finish();
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::printf("wrote %ld subjects (%dx%d %s) to %s in %.1f s (%.0f subjects/min)\n", options.count, options.size,
-              options.size, options.format.c_str(), options.outDir.c_str(), seconds, 60.0 * options.count / seconds);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf("wrote %ld subjects (%dx%d %s) to %s in %.1f s (%.0f subjects/min)\n", options.count,
+              options.size, options.size, options.format.c_str(), options.outDir.c_str(), seconds,
+              60.0 * options.count / seconds);
   return 0;
 }
 
 int counterfactual(const std::vector<std::string>& arguments) {
-  ArgumentParser parser("cfx phantom counterfactual",
-                        "Render the true counterfactual of a stored phantom subject: the SCM is re-run on the\n"
-                        "subject's own noise with the interventions, descendants are recomputed, and the image\n"
-                        "is re-rendered. VALUE is absolute (age=70, sex=F) or relative (left_lung_area=-20%).");
+  ArgumentParser parser(
+      "cfx phantom counterfactual",
+      "Render the true counterfactual of a stored phantom subject: the SCM is re-run on the\n"
+      "subject's own noise with the interventions, descendants are recomputed, and the image\n"
+      "is re-rendered. VALUE is absolute (age=70, sex=F) or relative (left_lung_area=-20%).");
   parser.required("data", "DIR", "phantom data set folder")
       .required("id", "ID", "subject id (manifest.csv)")
       .repeated("do", "VAR=VALUE", "intervention; repeat for several")
@@ -65,7 +71,8 @@ int counterfactual(const std::vector<std::string>& arguments) {
   const PhantomDataset data = loadPhantomDataset(parser.get("data"));
   const auto found = data.noise.find(parser.get("id"));
   if (found == data.noise.end())
-    throw ValidationError(parser.get("data") + "/exogenous.bin", "id", "no subject '" + parser.get("id") + "'");
+    throw ValidationError(parser.get("data") + "/exogenous.bin", "id",
+                          "no subject '" + parser.get("id") + "'");
   const phantom::PhantomScm scm(data.coefficients);
   const phantom::Attributes factual = scm.evaluate(found->second);
 
@@ -73,14 +80,16 @@ int counterfactual(const std::vector<std::string>& arguments) {
   const auto policy = parser.has("clamp") ? OutOfRangePolicy::Clamp : OutOfRangePolicy::Reject;
   for (const std::string& spec : parser.all("do")) {
     const auto parsed = parseIntervention(spec, data.graph);
-    const auto resolved = resolveIntervention(parsed, factual.get(parsed.variable), data.graph, policy);
+    const auto resolved =
+        resolveIntervention(parsed, factual.get(parsed.variable), data.graph, policy);
     if (!resolved.note.empty()) std::cerr << "note: " << resolved.note << "\n";
     interventions[resolved.variable] = resolved.value;
   }
   const std::string out = parser.get("out");
   const std::string extension = std::filesystem::path(out).extension().string();
   if (extension != ".png" && extension != ".dcm")
-    throw ValidationError("cfx phantom counterfactual", "--out", "expected a .png or .dcm file name, got '" + out + "'");
+    throw ValidationError("cfx phantom counterfactual", "--out",
+                          "expected a .png or .dcm file name, got '" + out + "'");
 
   const auto subject = phantom::renderSubject(scm, found->second, data.size, interventions);
   if (extension == ".png") {
@@ -95,15 +104,17 @@ int counterfactual(const std::vector<std::string>& arguments) {
     std::string what;
     for (const auto& spec : parser.all("do")) what += (what.empty() ? "" : ", ") + spec;
     io::writeDicom(out, subject.image, meta,
-                   {"SYNTHETIC TRUE COUNTERFACTUAL - NOT FOR DIAGNOSIS", "phantom true counterfactual do(" + what + ")",
-                    false, 2});
+                   {"SYNTHETIC TRUE COUNTERFACTUAL - NOT FOR DIAGNOSIS",
+                    "phantom true counterfactual do(" + what + ")", false, 2});
   }
   if (parser.has("mask-out")) io::writeLabelPng(parser.get("mask-out"), subject.labels);
 
   std::printf("%-16s %10s %14s\n", "variable", "factual", "counterfactual");
   for (const auto& v : data.graph.variables()) {
     const double before = factual.get(v.name), after = subject.attributes.get(v.name);
-    const char* mark = interventions.count(v.name) ? "  (intervened)" : (before != after ? "  (changed via the SCM)" : "");
+    const char* mark = interventions.count(v.name)
+                           ? "  (intervened)"
+                           : (before != after ? "  (changed via the SCM)" : "");
     std::printf("%-16s %10.3f %14.3f%s\n", v.name.c_str(), before, after, mark);
   }
   std::printf("wrote %s\n", out.c_str());
@@ -111,9 +122,11 @@ int counterfactual(const std::vector<std::string>& arguments) {
 }
 
 int gallery(const std::vector<std::string>& arguments) {
-  ArgumentParser parser("cfx phantom gallery",
-                        "Draw a PNG figure of a phantom data set: subjects with mask contours, and one subject's\n"
-                        "true counterfactuals under do(left_lung_area) at -CHANGE, 0 and +CHANGE with difference maps.");
+  ArgumentParser parser(
+      "cfx phantom gallery",
+      "Draw a PNG figure of a phantom data set: subjects with mask contours, and one subject's\n"
+      "true counterfactuals under do(left_lung_area) at -CHANGE, 0 and +CHANGE with difference "
+      "maps.");
   parser.required("data", "DIR", "phantom data set folder")
       .required("out", "FILE", "output PNG")
       .option("subjects", "N", "number of subjects in the grid (5 per row)", "15")
@@ -121,9 +134,11 @@ int gallery(const std::vector<std::string>& arguments) {
       .option("change", "PERCENT", "relative change of the left lung area", "30");
   if (!parser.parse(arguments)) return 0;
   const PhantomDataset data = loadPhantomDataset(parser.get("data"));
-  const std::string subject = parser.has("subject") ? parser.get("subject") : data.noise.begin()->first;
+  const std::string subject =
+      parser.has("subject") ? parser.get("subject") : data.noise.begin()->first;
   const double change = double(parser.getInteger("change", 1, 60)) / 100.0;
-  const RgbImage figure = phantomGallery(data, int(parser.getInteger("subjects", 0, 64)), subject, change);
+  const RgbImage figure =
+      phantomGallery(data, int(parser.getInteger("subjects", 0, 64)), subject, change);
   io::writeRgbPng(parser.get("out"), figure);
   std::printf("wrote %s (%dx%d)\n", parser.get("out").c_str(), figure.width, figure.height);
   return 0;
@@ -132,8 +147,10 @@ int gallery(const std::vector<std::string>& arguments) {
 }  // namespace
 
 int runPhantomCommand(const std::vector<std::string>& arguments) {
-  if (!arguments.empty() && arguments[0] == "counterfactual") return counterfactual({arguments.begin() + 1, arguments.end()});
-  if (!arguments.empty() && arguments[0] == "gallery") return gallery({arguments.begin() + 1, arguments.end()});
+  if (!arguments.empty() && arguments[0] == "counterfactual")
+    return counterfactual({arguments.begin() + 1, arguments.end()});
+  if (!arguments.empty() && arguments[0] == "gallery")
+    return gallery({arguments.begin() + 1, arguments.end()});
   return generate(arguments);
 }
 

@@ -43,7 +43,8 @@ void writeJson(const fs::path& path, const nlohmann::json& json) {
 
 nlohmann::json readJson(const fs::path& path) {
   std::ifstream in(path);
-  if (!in) throw ValidationError(path.string(), "open", "missing; is this a phantom data set folder?");
+  if (!in)
+    throw ValidationError(path.string(), "open", "missing; is this a phantom data set folder?");
   try {
     return nlohmann::json::parse(in);
   } catch (const nlohmann::json::exception& e) {
@@ -53,12 +54,15 @@ nlohmann::json readJson(const fs::path& path) {
 
 }  // namespace
 
-void generatePhantomDataset(const PhantomDatasetOptions& options, const std::function<void(long)>& progress,
+void generatePhantomDataset(const PhantomDatasetOptions& options,
+                            const std::function<void(long)>& progress,
                             const std::atomic<bool>& cancel) {
   const fs::path out = fs::absolute(options.outDir);
-  if (fs::exists(out)) throw ValidationError(out.string(), "--out", "already exists; choose a new folder");
+  if (fs::exists(out))
+    throw ValidationError(out.string(), "--out", "already exists; choose a new folder");
   if (options.format != "png" && options.format != "dcm")
-    throw ValidationError("cfx phantom", "--format", "expected png or dcm, got '" + options.format + "'");
+    throw ValidationError("cfx phantom", "--format",
+                          "expected png or dcm, got '" + options.format + "'");
   const fs::path work = out.string() + ".partial-" + std::to_string(::getpid());
   fs::create_directories(work / "images");
   fs::create_directories(work / "masks");
@@ -76,7 +80,8 @@ void generatePhantomDataset(const PhantomDatasetOptions& options, const std::fun
       if (cancel.load()) return;
       try {
         const std::string id = subjectId(i, options.count);
-        const auto noise = scm.sampleExogenous(phantom::RandomStream::derive(options.seed, std::uint64_t(i)));
+        const auto noise =
+            scm.sampleExogenous(phantom::RandomStream::derive(options.seed, std::uint64_t(i)));
         const auto subject = phantom::renderSubject(scm, noise, options.size);
         const fs::path image = work / "images" / (id + "." + options.format);
         const fs::path mask = work / "masks" / (id + ".png");
@@ -90,17 +95,20 @@ void generatePhantomDataset(const PhantomDatasetOptions& options, const std::fun
           meta.dicom = io::DicomIdentity{};
           meta.dicom->patientName = "PHANTOM^" + id;
           meta.dicom->patientId = id;
-          io::writeDicom(image.string(), subject.image, meta,
-                         {"SYNTHETIC PHANTOM CHEST PA - NOT FOR DIAGNOSIS",
-                          "cfx phantom, seed " + std::to_string(options.seed) + ", subject " + id, false, 1});
+          io::writeDicom(
+              image.string(), subject.image, meta,
+              {"SYNTHETIC PHANTOM CHEST PA - NOT FOR DIAGNOSIS",
+               "cfx phantom, seed " + std::to_string(options.seed) + ", subject " + id, false, 1});
         }
         io::writeLabelPng(mask.string(), subject.labels);
         io::ManifestRow& row = rows[size_t(i)];
         row.id = id;
-        row.image = image.string();  // stored relative to the folder, so the rename keeps them valid
+        row.image =
+            image.string();  // stored relative to the folder, so the rename keeps them valid
         row.mask = mask.string();
         row.split = splitFor(i);
-        for (const auto& v : graph.variables()) row.attributes[v.name] = subject.attributes.get(v.name);
+        for (const auto& v : graph.variables())
+          row.attributes[v.name] = subject.attributes.get(v.name);
         stored[size_t(i)] = {id, noise};
         done.fetch_add(1);
       } catch (...) {
@@ -164,8 +172,10 @@ PhantomDataset loadPhantomDataset(const std::string& dir) {
   data.seed = json.value("seed", std::uint64_t(0));
   if (!json.contains("scm")) throw ValidationError(info.string(), "scm", "missing");
   data.coefficients = phantom::ScmCoefficients::fromJson(json.at("scm"), info.string());
-  data.graph = CausalGraph::fromJson(readJson(folder / "graph.json"), (folder / "graph.json").string());
-  for (auto& s : phantom::readExogenous((folder / "exogenous.bin").string())) data.noise[s.id] = s.noise;
+  data.graph =
+      CausalGraph::fromJson(readJson(folder / "graph.json"), (folder / "graph.json").string());
+  for (auto& s : phantom::readExogenous((folder / "exogenous.bin").string()))
+    data.noise[s.id] = s.noise;
   return data;
 }
 

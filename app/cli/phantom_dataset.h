@@ -24,7 +24,8 @@ struct PhantomDatasetOptions {
 // Writes a complete phantom data set (shared/docs/phantom.md) into options.outDir, which must not
 // exist yet. Work happens in a sibling folder that is renamed at the end, so the data set appears
 // whole or not at all; `cancel` stops it at the next subject and removes the partial folder.
-void generatePhantomDataset(const PhantomDatasetOptions& options, const std::function<void(long)>& progress,
+void generatePhantomDataset(const PhantomDatasetOptions& options,
+                            const std::function<void(long)>& progress,
                             const std::atomic<bool>& cancel);
 
 // What a phantom data set folder says about how it was made, with its stored noise.

@@ -1,0 +1,20 @@
+#pragma once
+
+#include <torch/types.h>
+#include <map>
+#include <string>
+
+namespace cfx {
+
+using NamedTensors = std::map<std::string, torch::Tensor>;
+
+// The safetensors format (an 8-byte little-endian header length, a JSON header giving each
+// tensor's dtype, shape and byte range, then the raw data): simple, documented, readable by
+// Python's safetensors and numpy, and independent of the LibTorch version, unlike torch::save.
+// Supported dtypes: F32, F64, I64, I32, U8, BOOL. Writing is atomic (temporary file, rename).
+void saveSafetensors(const std::string& path, const NamedTensors& tensors,
+                     const std::map<std::string, std::string>& metadata = {});
+NamedTensors loadSafetensors(const std::string& path,
+                             std::map<std::string, std::string>* metadata = nullptr);
+
+}  // namespace cfx

@@ -36,8 +36,9 @@ std::string toString(FlowKind kind) {
 FlowMechanismImpl::FlowMechanismImpl(FlowKind kind, int64_t parents, int64_t hidden, int64_t bins,
                                      double bound)
     : kind_(kind), bins_(bins), bound_(bound) {
-  const int64_t outputs = 2 + (kind == FlowKind::Spline ? 3 * bins - 1 : 0);
-  conditioner_ = register_module("conditioner", Conditioner(parents, outputs, hidden));
+  conditioner_ = register_module("conditioner", Conditioner(parents, 2, hidden));
+  if (kind == FlowKind::Spline)
+    spline_ = register_parameter("spline", torch::zeros({3 * bins - 1}));
 }
 
 FlowMechanismImpl::Parameters FlowMechanismImpl::conditionedParameters(const torch::Tensor& parents,
@@ -47,9 +48,10 @@ FlowMechanismImpl::Parameters FlowMechanismImpl::conditionedParameters(const tor
   result.loc = p.select(1, 0);
   result.logScale = p.select(1, 1).clamp(-7.0, 7.0);
   if (kind_ == FlowKind::Spline) {
-    result.widths = p.narrow(1, 2, bins_);
-    result.heights = p.narrow(1, 2 + bins_, bins_);
-    result.derivatives = p.narrow(1, 2 + 2 * bins_, bins_ - 1);
+    const auto shape = spline_.unsqueeze(0).expand({batch, spline_.size(0)});
+    result.widths = shape.narrow(1, 0, bins_);
+    result.heights = shape.narrow(1, bins_, bins_);
+    result.derivatives = shape.narrow(1, 2 * bins_, bins_ - 1);
   }
   return result;
 }

@@ -25,8 +25,11 @@ enum class FlowKind { Affine, Spline };
 FlowKind parseFlowKind(const std::string& text, const std::string& source);
 std::string toString(FlowKind kind);
 
-// Continuous variable: value = loc(pa) + scale(pa) * g(u; pa), u ~ N(0, 1), with g the identity
-// (affine flow) or a conditional rational-quadratic spline. Invertible, so abduction is exact.
+// Continuous variable: value = loc(pa) + scale(pa) * g(u), u ~ N(0, 1), with g the identity
+// (affine flow) or a learned rational-quadratic spline (a non-Gaussian noise shape). Invertible,
+// so abduction is exact. The spline's shape does not depend on the parents: were it to, a
+// counterfactual would abduct through one spline and predict through another, and finite data
+// make that dependence spurious (measured on the phantom: 3x the counterfactual error).
 class FlowMechanismImpl : public MechanismImpl {
  public:
   FlowMechanismImpl(FlowKind kind, int64_t parents, int64_t hidden, int64_t bins, double bound);
@@ -51,6 +54,7 @@ class FlowMechanismImpl : public MechanismImpl {
   int64_t bins_;
   double bound_;
   Conditioner conditioner_{nullptr};
+  torch::Tensor spline_;  // [3 * bins - 1] unnormalised widths, heights, slopes
 };
 
 // Discrete variable with C categories: value = argmax_k(logit_k(pa) + g_k), g_k ~ Gumbel(0, 1).

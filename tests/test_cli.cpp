@@ -13,6 +13,8 @@
 #include "structure_masks.h"
 #include "validation_error.h"
 
+#include <nlohmann/json.hpp>
+
 using cfx::cli::runCfx;
 namespace fs = std::filesystem;
 
@@ -137,6 +139,28 @@ class TestCli : public QObject {
     QCOMPARE(runCfx({"phantom", "counterfactual", "--data", path("nowhere"), "--id", "s1", "--out",
                      out}),
              1);
+  }
+
+  void trainAndEvaluateScm() {
+    const std::string model = path("model");
+    QCOMPARE(runCfx({"train", "scm", "--data", data_, "--out", model, "--steps", "30", "--batch",
+                     "16", "--hidden", "4", "--threads", "1"}),
+             0);
+    QVERIFY(fs::exists(model + "/model.json"));
+    QVERIFY(fs::exists(model + "/scm.safetensors"));
+    QVERIFY(fs::exists(model + "/runs/scm/metrics.jsonl"));
+    const std::string report = path("scm_report.json");
+    QCOMPARE(runCfx({"evaluate", "scm", "--model", model, "--data", data_, "--interventions", "50",
+                     "--report", report}),
+             0);
+    std::ifstream in(report);
+    const auto json = nlohmann::json::parse(in);
+    QCOMPARE(json["max_non_descendant_change"].get<double>(), 0.0);
+    QVERIFY(json["variables"].contains("left_lung_area"));
+    // A model folder without an SCM, and an unknown stage, are clear errors.
+    QCOMPARE(runCfx({"evaluate", "scm", "--model", path("nowhere"), "--data", data_}), 1);
+    QCOMPARE(runCfx({"train", "hvae-of-doom"}), 2);
+    QCOMPARE(runCfx({"train", "scm", "--data", data_, "--out", model, "--flow", "glow"}), 1);
   }
 
   void dicomDataSetAndGallery() {

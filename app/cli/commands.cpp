@@ -6,9 +6,22 @@
 #include "data_commands.h"
 #include "interrupt.h"
 #include "phantom_commands.h"
+#include "scm_commands.h"
 
 namespace cfx::cli {
 namespace {
+
+int runTrainCommand(const std::vector<std::string>& arguments) {
+  if (!arguments.empty() && arguments[0] == "scm")
+    return runTrainScm({arguments.begin() + 1, arguments.end()});
+  throw UsageError("expected a stage: cfx train scm --help");
+}
+
+int runEvaluateCommand(const std::vector<std::string>& arguments) {
+  if (!arguments.empty() && arguments[0] == "scm")
+    return runEvaluateScm({arguments.begin() + 1, arguments.end()});
+  throw UsageError("expected what to evaluate: cfx evaluate scm --help");
+}
 
 struct Command {
   const char* name;
@@ -21,6 +34,8 @@ const Command kCommands[] = {
      "synthetic chest radiographs with known causal truth (generate, counterfactual, gallery)",
      runPhantomCommand},
     {"data", "data sets: check a manifest, its images and masks (check)", runDataCommand},
+    {"train", "train a model stage into a model folder (scm)", runTrainCommand},
+    {"evaluate", "measure a trained model (scm)", runEvaluateCommand},
 };
 
 void printOverview(std::ostream& out) {

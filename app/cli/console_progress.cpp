@@ -30,7 +30,8 @@ ConsoleProgress::ConsoleProgress(std::ostream& out, std::string label, long tota
       start_(std::chrono::steady_clock::now()),
       lastDraw_(start_) {}
 
-void ConsoleProgress::update(long done) {
+void ConsoleProgress::update(long done, const std::string& detail) {
+  if (!detail.empty()) detail_ = detail;
   const auto now = std::chrono::steady_clock::now();
   const double elapsed = std::chrono::duration<double>(now - start_).count();
   const double fraction = double(done) / double(total_);
@@ -41,14 +42,15 @@ void ConsoleProgress::update(long done) {
   lastDraw_ = now;
   lastDecile_ = decile;
   const double left = done > 0 ? elapsed * (double(total_ - done) / double(done)) : 0.0;
-  char line[256];
+  char line[512];
   const int width = 30, filled = int(fraction * width);
   std::snprintf(line, sizeof line, "%s [%s%s] %3.0f%% %ld/%ld  %.1f/s  elapsed %s, about %s left",
                 label_.c_str(), std::string(size_t(filled), '#').c_str(),
                 std::string(size_t(width - filled), '.').c_str(), 100.0 * fraction, done, total_,
                 elapsed > 0 ? done / elapsed : 0.0, formatSeconds(elapsed).c_str(),
                 formatSeconds(left).c_str());
-  out_ << (interactive_ ? "\r" : "") << line << (interactive_ ? "" : "\n") << std::flush;
+  out_ << (interactive_ ? "\r" : "") << line << (detail_.empty() ? "" : "  " + detail_)
+       << (interactive_ ? "\033[K" : "\n") << std::flush;
 }
 
 void ConsoleProgress::finish() {

@@ -11,7 +11,7 @@ namespace cfx::cli {
 class ConsoleProgress {
  public:
   ConsoleProgress(std::ostream& out, std::string label, long total, bool interactive);
-  void update(long done);
+  void update(long done, const std::string& detail = {});
   void finish();
 
  private:
@@ -20,6 +20,7 @@ class ConsoleProgress {
   long total_;
   bool interactive_;
   int lastDecile_ = -1;
+  std::string detail_;
   std::chrono::steady_clock::time_point start_, lastDraw_;
 };
 

@@ -7,6 +7,7 @@
 
 #include "argument_parser.h"
 #include "console_progress.h"
+#include "dataset_tensors.h"
 #include "interrupt.h"
 #include "manifest.h"
 #include "png_io.h"
@@ -15,16 +16,6 @@
 
 namespace cfx::cli {
 namespace {
-
-CausalGraph loadGraph(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw ValidationError(path, "open", "missing; a data set needs its graph.json");
-  try {
-    return CausalGraph::fromJson(nlohmann::json::parse(in), path);
-  } catch (const nlohmann::json::exception& e) {
-    throw ValidationError(path, "parse", std::string("invalid JSON: ") + e.what());
-  }
-}
 
 int check(const std::vector<std::string>& arguments) {
   ArgumentParser parser(
@@ -38,7 +29,7 @@ int check(const std::vector<std::string>& arguments) {
   if (!parser.parse(arguments)) return 0;
   const std::string dir = parser.get("data");
   const CausalGraph graph =
-      loadGraph(parser.has("graph") ? parser.get("graph") : dir + "/graph.json");
+      loadGraphFile(parser.has("graph") ? parser.get("graph") : dir + "/graph.json");
   const io::Manifest manifest = io::readManifest(dir + "/manifest.csv", graph);
   double tolerance = 0.0;
   try {

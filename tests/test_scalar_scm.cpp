@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "model_bundle.h"
+#include "scalar_counterfactual.h"
 #include "scalar_scm.h"
 #include "test_helpers.h"
 #include "trainer.h"
@@ -105,6 +106,30 @@ class TestScalarScm : public QObject {
     const auto logLikelihood = scm->logProb(test).mean(0);
     const double expectedB_ll = -0.5 - std::log(kSb) - 0.9189385;
     QVERIFY(std::abs(logLikelihood[1].item<double>() - expectedB_ll) < 0.08);
+  }
+
+  void typedCounterfactualOfOneSubject() {
+    at::Generator g = makeGenerator(5);
+    ScmConfig config;
+    config.flow = FlowKind::Affine;
+    ScalarScm scm(linearGraph(), config, std::vector<VariableStatistics>{{0, 1}, {0, 1}, {0, 1}});
+    const std::map<std::string, double> observed = {{"a", 1.0}, {"b", 2.0}, {"c", 3.0}};
+    const auto graph = linearGraph();
+    const auto result = scalarCounterfactual(*scm, observed, {parseIntervention("b=-50%", graph)},
+                                             OutOfRangePolicy::Reject, g);
+    QCOMPARE(result.counterfactual.at("b"), 1.0);
+    QCOMPARE(result.counterfactual.at("a"), 1.0);
+    QCOMPARE(result.intervened, std::vector<std::string>{"b"});
+    QCOMPARE(result.changedThroughScm, std::vector<std::string>{"c"});
+    CFX_EXPECT_ERROR(scalarCounterfactual(*scm, observed, {parseIntervention("a=99", graph)},
+                                          OutOfRangePolicy::Reject, g),
+                     "outside the supported range");
+    const auto clamped = scalarCounterfactual(*scm, observed, {parseIntervention("a=99", graph)},
+                                              OutOfRangePolicy::Clamp, g);
+    QCOMPARE(clamped.counterfactual.at("a"), 20.0);
+    QCOMPARE(clamped.notes.size(), size_t(1));
+    CFX_EXPECT_ERROR(scalarCounterfactual(*scm, {{"a", 1.0}}, {}, OutOfRangePolicy::Reject, g),
+                     "'b'", "missing");
   }
 
   void affectedFollowsTheGraph() {

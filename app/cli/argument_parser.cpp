@@ -1,5 +1,6 @@
 #include "argument_parser.h"
 
+#include <cmath>
 #include <iostream>
 
 namespace cfx::cli {
@@ -123,6 +124,23 @@ long ArgumentParser::getInteger(const std::string& name, long min, long max) con
   }
   throw UsageError("--" + name + " expects an integer in " + std::to_string(min) + ".." +
                    std::to_string(max) + ", got '" + text + "'");
+}
+
+double ArgumentParser::getNumber(const std::string& name) const {
+  const std::string text = get(name);
+  try {
+    size_t used = 0;
+    const double value = std::stod(text, &used);
+    if (used == text.size() && std::isfinite(value)) return value;
+  } catch (const std::exception&) {
+  }
+  throw UsageError("--" + name + " expects a number, got '" + text + "'");
+}
+
+std::string commandLine(const std::string& command, const std::vector<std::string>& arguments) {
+  std::string text = command;
+  for (const auto& a : arguments) text += " " + a;
+  return text;
 }
 
 }  // namespace cfx::cli

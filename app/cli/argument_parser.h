@@ -35,6 +35,7 @@ class ArgumentParser {
   std::vector<std::string> all(const std::string& name) const;
   bool has(const std::string& name) const;
   long getInteger(const std::string& name, long min, long max) const;
+  double getNumber(const std::string& name) const;  // finite
 
  private:
   struct Spec {
@@ -48,5 +49,8 @@ class ArgumentParser {
   std::vector<Spec> specs_;
   std::map<std::string, std::vector<std::string>> values_;
 };
+
+// The command as typed, for model provenance.
+std::string commandLine(const std::string& command, const std::vector<std::string>& arguments);
 
 }  // namespace cfx::cli

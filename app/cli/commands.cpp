@@ -5,22 +5,37 @@
 #include "argument_parser.h"
 #include "data_commands.h"
 #include "interrupt.h"
+#include "network_commands.h"
 #include "phantom_commands.h"
 #include "scm_commands.h"
 
 namespace cfx::cli {
 namespace {
 
+// Subcommands of `cfx train` and `cfx evaluate`: one per model stage.
+int dispatch(
+    const std::vector<std::string>& arguments, const char* verb,
+    const std::vector<std::pair<const char*, int (*)(const std::vector<std::string>&)>>& stages) {
+  std::string names;
+  for (const auto& [name, run] : stages) {
+    if (!arguments.empty() && arguments[0] == name)
+      return run({arguments.begin() + 1, arguments.end()});
+    names += std::string(names.empty() ? "" : ", ") + name;
+  }
+  throw UsageError(std::string("expected one of: ") + names + " (cfx " + verb + " STAGE --help)");
+}
+
 int runTrainCommand(const std::vector<std::string>& arguments) {
-  if (!arguments.empty() && arguments[0] == "scm")
-    return runTrainScm({arguments.begin() + 1, arguments.end()});
-  throw UsageError("expected a stage: cfx train scm --help");
+  return dispatch(
+      arguments, "train",
+      {{"scm", runTrainScm}, {"segmentor", runTrainSegmentor}, {"predictors", runTrainPredictors}});
 }
 
 int runEvaluateCommand(const std::vector<std::string>& arguments) {
-  if (!arguments.empty() && arguments[0] == "scm")
-    return runEvaluateScm({arguments.begin() + 1, arguments.end()});
-  throw UsageError("expected what to evaluate: cfx evaluate scm --help");
+  return dispatch(arguments, "evaluate",
+                  {{"scm", runEvaluateScm},
+                   {"segmentor", runEvaluateSegmentor},
+                   {"predictors", runEvaluatePredictors}});
 }
 
 struct Command {
@@ -34,8 +49,9 @@ const Command kCommands[] = {
      "synthetic chest radiographs with known causal truth (generate, counterfactual, gallery)",
      runPhantomCommand},
     {"data", "data sets: check a manifest, its images and masks (check)", runDataCommand},
-    {"train", "train a model stage into a model folder (scm)", runTrainCommand},
-    {"evaluate", "measure a trained model (scm)", runEvaluateCommand},
+    {"train", "train a model stage into a model folder (scm, segmentor, predictors)",
+     runTrainCommand},
+    {"evaluate", "measure a trained model stage (scm, segmentor, predictors)", runEvaluateCommand},
 };
 
 void printOverview(std::ostream& out) {

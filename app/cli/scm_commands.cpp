@@ -23,23 +23,6 @@
 namespace cfx::cli {
 namespace {
 
-double parseNumber(const ArgumentParser& parser, const std::string& name) {
-  try {
-    size_t used = 0;
-    const std::string text = parser.get(name);
-    const double value = std::stod(text, &used);
-    if (used == text.size() && std::isfinite(value)) return value;
-  } catch (const std::exception&) {
-  }
-  throw UsageError("--" + name + " expects a number, got '" + parser.get(name) + "'");
-}
-
-std::string joinArguments(const std::string& command, const std::vector<std::string>& arguments) {
-  std::string text = command;
-  for (const auto& a : arguments) text += " " + a;
-  return text;
-}
-
 ScalarScm loadScm(const std::string& modelDir) {
   const auto component = ModelBundle::loadComponent(modelDir, "scm");
   ScalarScm scm(ScalarScmImpl::fromJson(component.config, modelDir + "/model.json"));
@@ -86,7 +69,7 @@ int runTrainScm(const std::vector<std::string>& arguments) {
 
   TrainingOptions options;
   options.steps = parser.getInteger("steps", 1, 10'000'000);
-  options.learningRate = parseNumber(parser, "lr");
+  options.learningRate = parser.getNumber("lr");
   options.warmupSteps = std::min<int64_t>(200, options.steps / 10 + 1);
   options.finalLearningRateFraction = 0.02;
   options.emaDecay = 0.99;
@@ -140,7 +123,7 @@ int runTrainScm(const std::vector<std::string>& arguments) {
   std::printf("%-18s %12.4f %12.4f\n", "total", valLl.sum().item<double>(),
               testLl.sum().item<double>());
   ModelBundle::saveComponent(modelDir, "scm", scm->toJson(), moduleWeights(*scm),
-                             {{"command", joinArguments("cfx train scm", arguments)},
+                             {{"command", commandLine("cfx train scm", arguments)},
                               {"data", std::filesystem::absolute(dataDir).string()},
                               {"training", options.toJson()},
                               {"batch", batch},

@@ -1,0 +1,420 @@
+#include "network_commands.h"
+
+#include <torch/torch.h>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include "argument_parser.h"
+#include "augmentation.h"
+#include "console_progress.h"
+#include "dataset_tensors.h"
+#include "image_set.h"
+#include "interrupt.h"
+#include "model_bundle.h"
+#include "predictor.h"
+#include "segmentor.h"
+#include "trainer.h"
+#include "validation_error.h"
+
+namespace cfx::cli {
+namespace {
+
+constexpr int64_t kEvaluationBatch = 32;
+
+// The options every image-network stage shares.
+void declareStageOptions(ArgumentParser& parser, const char* steps, const char* batch,
+                         const char* lr) {
+  parser.required("data", "DIR", "data set folder (manifest.csv, graph.json)")
+      .option("graph", "FILE", "causal graph (default: DIR/graph.json)")
+      .option("size", "PX", "model input size (default: the data set's image size)")
+      .option("steps", "N", "optimisation steps", steps)
+      .option("batch", "B", "batch size", batch)
+      .option("lr", "RATE", "peak learning rate (warm-up, then cosine decay to 5 %)", lr)
+      .option("seed", "S", "random seed (weights, batches, augmentation)", "0")
+      .option("threads", "T", "CPU threads",
+              std::to_string(std::max(1u, std::thread::hardware_concurrency())));
+}
+
+struct Stage {
+  CausalGraph graph;
+  io::Manifest manifest;
+  int size = 0;
+  TrainingOptions options;
+  int64_t batch = 0;
+};
+
+Stage prepareStage(const ArgumentParser& parser) {
+  torch::set_num_threads(int(parser.getInteger("threads", 1, 256)));
+  const std::string dir = parser.get("data");
+  Stage stage{
+      loadGraphFile(parser.has("graph") ? parser.get("graph") : dir + "/graph.json"), {}, 0, {}, 0};
+  stage.manifest = io::readManifest(dir + "/manifest.csv", stage.graph);
+  stage.size = parser.has("size") ? int(parser.getInteger("size", 16, 4096))
+                                  : firstImageSize(stage.manifest, "train");
+  TrainingOptions& o = stage.options;
+  o.steps = parser.getInteger("steps", 1, 10'000'000);
+  o.learningRate = parser.getNumber("lr");
+  o.warmupSteps = std::min<int64_t>(100, o.steps / 10 + 1);
+  o.finalLearningRateFraction = 0.05;
+  o.emaDecay = 0.995;
+  o.validateEvery = std::max<int64_t>(1, o.steps / 10);
+  o.checkpointEvery = std::max<int64_t>(1, o.steps / 20);
+  o.seed = std::uint64_t(parser.getInteger("seed", 0, 1L << 40));
+  stage.batch = parser.getInteger("batch", 1, 4096);
+  torch::manual_seed(o.seed);  // initial weights
+  return stage;
+}
+
+ImageSet loadSplit(const Stage& stage, const std::string& split, bool masks) {
+  ConsoleProgress progress(std::cerr, "load " + split, long(stage.manifest.split(split).size()),
+                           stderrIsTerminal());
+  auto set =
+      loadImageSet(stage.manifest, stage.graph, split, stage.size, masks, [&](long done, long) {
+        if (interruptRequested().load()) throw Interrupted{};
+        progress.update(done);
+      });
+  progress.finish();
+  return set;
+}
+
+bool runTraining(torch::nn::Module& model, const Stage& stage, TrainingHooks hooks,
+                 const std::string& runDir, const char* label) {
+  ConsoleProgress progress(std::cerr, label, long(stage.options.steps), stderrIsTerminal());
+  hooks.progress = [&](const TrainingProgress& p) {
+    char detail[160];
+    int used = std::snprintf(detail, sizeof detail, "loss %.4f", p.loss);
+    for (const auto& [k, v] : p.validation)
+      used += std::snprintf(detail + used, sizeof detail - size_t(used), "  %s %.4f", k.c_str(), v);
+    progress.update(long(p.step), detail);
+  };
+  if (train(model, stage.options, hooks, runDir, &interruptRequested()) ==
+      TrainingOutcome::Interrupted) {
+    std::cerr << "\ninterrupted; the checkpoint in " << runDir
+              << " is complete: run the same command to resume\n";
+    return false;
+  }
+  progress.finish();
+  return true;
+}
+
+std::vector<SegmentedStructure> structuresOf(const CausalGraph& graph) {
+  std::vector<SegmentedStructure> structures;
+  for (const auto& v : graph.variables())
+    if (v.maskLabel) structures.push_back({v.name, *v.maskLabel});
+  if (structures.empty())
+    throw ValidationError("graph", "variables", "no variable has a mask_label: nothing to segment");
+  return structures;
+}
+
+struct SegmentationScores {
+  std::vector<double> dice, softAreaMae, hardAreaMae;  // per structure
+};
+
+// Hard-mask Dice against the label maps, and soft-area MAE (percentage points) against the
+// data set's stored area variables.
+SegmentationScores scoreSegmentor(SegmentorImpl& segmentor, const ImageSet& set,
+                                  const CausalGraph& graph) {
+  torch::NoGradGuard noGrad;
+  segmentor.eval();
+  const auto& structures = segmentor.config().structures;
+  const size_t s = structures.size();
+  std::vector<double> dice(s, 0.0), soft(s, 0.0), hard(s, 0.0);
+  const int64_t n = set.images.size(0);
+  for (int64_t start = 0; start < n; start += kEvaluationBatch) {
+    const int64_t end = std::min(n, start + kEvaluationBatch);
+    const auto probabilities = segmentor.probabilities(set.images.slice(0, start, end));
+    const auto predicted = segmentor.labelMaps(probabilities);
+    const auto truth = set.labels.slice(0, start, end);
+    const auto areas = SegmentorImpl::softAreas(probabilities);
+    for (size_t k = 0; k < s; ++k) {
+      const auto p = predicted == structures[k].label, t = truth == structures[k].label;
+      const auto intersection = (p & t).sum({1, 2}).to(torch::kFloat64);
+      const auto total = (p.sum({1, 2}) + t.sum({1, 2})).to(torch::kFloat64);
+      dice[k] += (2 * intersection / total.clamp_min(1)).sum().item<double>();
+      const auto wanted = set.attributes.slice(0, start, end)
+                              .select(1, int64_t(*graph.indexOf(structures[k].variable)));
+      soft[k] += (areas.select(1, int64_t(k)) - wanted).abs().sum().item<double>();
+      const auto hardArea = 100.0 * p.to(torch::kFloat32).mean({1, 2});
+      hard[k] += (hardArea - wanted).abs().sum().item<double>();
+    }
+  }
+  for (size_t k = 0; k < s; ++k) dice[k] /= double(n), soft[k] /= double(n), hard[k] /= double(n);
+  return {dice, soft, hard};
+}
+
+nlohmann::json printSegmentationScores(const SegmentorImpl& segmentor,
+                                       const SegmentationScores& scores, int64_t n,
+                                       const std::string& split) {
+  std::printf("segmentation on %lld %s images\n%-18s %8s %16s %16s\n", static_cast<long long>(n),
+              split.c_str(), "structure", "Dice", "soft-area MAE", "hard-area MAE");
+  nlohmann::json json = nlohmann::json::object();
+  for (size_t k = 0; k < scores.dice.size(); ++k) {
+    const auto& name = segmentor.config().structures[k].variable;
+    std::printf("%-18s %8.4f %13.3f pp %13.3f pp\n", name.c_str(), scores.dice[k],
+                scores.softAreaMae[k], scores.hardAreaMae[k]);
+    json[name] = {{"dice", scores.dice[k]},
+                  {"soft_area_mae", scores.softAreaMae[k]},
+                  {"hard_area_mae", scores.hardAreaMae[k]}};
+  }
+  return json;
+}
+
+Segmentor loadSegmentor(const std::string& modelDir, const std::string& component) {
+  const auto c = ModelBundle::loadComponent(modelDir, component);
+  Segmentor segmentor(SegmentorConfig::fromJson(c.config, modelDir + "/model.json"));
+  loadModuleWeights(*segmentor, c.weights, c.weightsPath);
+  segmentor->eval();
+  return segmentor;
+}
+
+Predictor loadPredictor(const std::string& modelDir) {
+  const auto c = ModelBundle::loadComponent(modelDir, "predictors");
+  Predictor predictor(PredictorConfig::fromJson(c.config, modelDir + "/model.json"));
+  loadModuleWeights(*predictor, c.weights, c.weightsPath);
+  predictor->eval();
+  return predictor;
+}
+
+struct PredictionScores {
+  std::vector<std::string> names;
+  std::vector<double> values;  // MAE (continuous) or ROC AUC (binary)
+  std::vector<bool> binary;
+};
+
+PredictionScores scorePredictor(PredictorImpl& predictor, const ImageSet& set,
+                                const CausalGraph& graph) {
+  torch::NoGradGuard noGrad;
+  predictor.eval();
+  std::vector<torch::Tensor> outputs;
+  for (int64_t start = 0; start < set.images.size(0); start += kEvaluationBatch)
+    outputs.push_back(predictor.predict(
+        set.images.slice(0, start, std::min(set.images.size(0), start + kEvaluationBatch))));
+  const auto predicted = torch::cat(outputs, 0);
+  PredictionScores scores;
+  const auto& targets = predictor.config().targets;
+  for (size_t t = 0; t < targets.size(); ++t) {
+    const auto truth = set.attributes.select(1, int64_t(*graph.indexOf(targets[t].name)));
+    const auto p = predicted.select(1, int64_t(t));
+    scores.names.push_back(targets[t].name);
+    scores.binary.push_back(targets[t].binary);
+    scores.values.push_back(targets[t].binary ? rocAuc(p, truth)
+                                              : (p - truth).abs().mean().item<double>());
+  }
+  return scores;
+}
+
+nlohmann::json printPredictionScores(const PredictionScores& scores, int64_t n,
+                                     const std::string& split) {
+  std::printf("anti-causal predictors on %lld %s images\n%-18s %12s\n", static_cast<long long>(n),
+              split.c_str(), "variable", "score");
+  nlohmann::json json = nlohmann::json::object();
+  for (size_t t = 0; t < scores.names.size(); ++t) {
+    std::printf("%-18s %12.4f  %s\n", scores.names[t].c_str(), scores.values[t],
+                scores.binary[t] ? "ROC AUC" : "MAE");
+    json[scores.names[t]] = {{scores.binary[t] ? "auc" : "mae", scores.values[t]}};
+  }
+  return json;
+}
+
+}  // namespace
+
+int runTrainSegmentor(const std::vector<std::string>& arguments) {
+  ArgumentParser parser(
+      "cfx train segmentor",
+      "Train the U-Net that segments every structure of the graph (variables with a mask_label)\n"
+      "with Dice plus cross-entropy and small affine and intensity augmentation. Train the\n"
+      "independent evaluation segmentor with --component eval_segmentor, another --width and "
+      "--seed.");
+  declareStageOptions(parser, "3000", "16", "2e-3");
+  parser.required("out", "MODEL_DIR", "model folder; the segmentor is added to its model.json")
+      .option("component", "NAME", "name in the model folder", "segmentor")
+      .option("width", "C", "U-Net channels at full resolution", "16")
+      .option("depth", "L", "U-Net resolution levels", "4")
+      .option("bands", "B", "positional regions per structure (Pos-Seg-CFT)", "3");
+  if (!parser.parse(arguments)) return 0;
+  Stage stage = prepareStage(parser);
+  SegmentorConfig config;
+  config.structures = structuresOf(stage.graph);
+  config.size = stage.size;
+  config.regionBands = parser.getInteger("bands", 1, 16);
+  config.unet.classes = int64_t(config.structures.size()) + 1;
+  config.unet.width = parser.getInteger("width", 1, 512);
+  config.unet.depth = parser.getInteger("depth", 1, 8);
+  if (stage.size % (1 << (config.unet.depth - 1)) != 0)
+    throw ValidationError("cfx train segmentor", "--size", "must be divisible by 2^(depth-1)");
+  Segmentor segmentor(config);
+  const ImageSet trainSet = loadSplit(stage, "train", true), valSet = loadSplit(stage, "val", true);
+  const auto trainClasses = segmentor->classIndices(trainSet.labels);
+  const ImageSet valSubset{{},
+                           valSet.images.slice(0, 0, 64),
+                           valSet.labels.slice(0, 0, 64),
+                           valSet.attributes.slice(0, 0, 64)};
+
+  TrainingHooks hooks;
+  hooks.step = [&](int64_t, at::Generator& g) {
+    const auto index = torch::randint(trainSet.images.size(0), {stage.batch}, g, torch::kInt64);
+    const auto [images, classes] =
+        augment(trainSet.images.index_select(0, index), trainClasses.index_select(0, index),
+                AugmentationOptions{}, g);
+    const auto logits = segmentor->logits(images);
+    const auto crossEntropy = torch::cross_entropy_loss(logits, classes);
+    const auto dice = softDice(torch::softmax(logits, 1), classes);
+    return StepResult{
+        crossEntropy + (1 - dice),
+        {{"cross_entropy", crossEntropy.item<double>()}, {"soft_dice", dice.item<double>()}}};
+  };
+  hooks.validate = [&] {
+    const auto scores = scoreSegmentor(*segmentor, valSubset, stage.graph);
+    segmentor->train();
+    double mean = 0.0;
+    for (double d : scores.dice) mean += d / double(scores.dice.size());
+    return std::map<std::string, double>{{"val_dice", mean}};
+  };
+  const std::string modelDir = parser.get("out"), component = parser.get("component");
+  const auto start = std::chrono::steady_clock::now();
+  if (!runTraining(*segmentor, stage, hooks, modelDir + "/runs/" + component, "train segmentor"))
+    return 130;
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const auto json = printSegmentationScores(
+      *segmentor, scoreSegmentor(*segmentor, valSet, stage.graph), valSet.images.size(0), "val");
+  ModelBundle::saveComponent(modelDir, component, config.toJson(), moduleWeights(*segmentor),
+                             {{"command", commandLine("cfx train segmentor", arguments)},
+                              {"data", std::filesystem::absolute(parser.get("data")).string()},
+                              {"training", stage.options.toJson()},
+                              {"batch", stage.batch},
+                              {"seconds", seconds},
+                              {"threads", torch::get_num_threads()},
+                              {"validation", json}});
+  std::printf("saved %s to %s/model.json (%.0f s)\n", component.c_str(), modelDir.c_str(), seconds);
+  return 0;
+}
+
+int runEvaluateSegmentor(const std::vector<std::string>& arguments) {
+  ArgumentParser parser(
+      "cfx evaluate segmentor",
+      "Dice per structure (hard masks against the label maps) and soft-area MAE (against the\n"
+      "manifest's area variables, in percentage points of the image) on one split.");
+  parser.required("model", "MODEL_DIR", "model folder")
+      .required("data", "DIR", "data set folder")
+      .option("component", "NAME", "segmentor to evaluate", "segmentor")
+      .option("split", "NAME", "train, val or test", "test")
+      .option("threads", "T", "CPU threads",
+              std::to_string(std::max(1u, std::thread::hardware_concurrency())));
+  if (!parser.parse(arguments)) return 0;
+  torch::set_num_threads(int(parser.getInteger("threads", 1, 256)));
+  Segmentor segmentor = loadSegmentor(parser.get("model"), parser.get("component"));
+  const CausalGraph graph = loadGraphFile(parser.get("data") + "/graph.json");
+  const io::Manifest manifest = io::readManifest(parser.get("data") + "/manifest.csv", graph);
+  const ImageSet set =
+      loadImageSet(manifest, graph, parser.get("split"), int(segmentor->config().size), true);
+  printSegmentationScores(*segmentor, scoreSegmentor(*segmentor, set, graph), set.images.size(0),
+                          parser.get("split"));
+  return 0;
+}
+
+int runTrainPredictors(const std::vector<std::string>& arguments) {
+  ArgumentParser parser(
+      "cfx train predictors",
+      "Train the anti-causal CNN that reads every graph variable off the image: regression for\n"
+      "continuous variables (age, areas), classification for binary ones (sex). Augmentation is\n"
+      "intensity only plus tiny shifts, since zoom would change the areas it must predict.");
+  declareStageOptions(parser, "3000", "32", "2e-3");
+  parser.required("out", "MODEL_DIR", "model folder; the predictors are added to its model.json")
+      .option("width", "C", "channels of the first block", "16")
+      .option("depth", "L", "blocks (each but the last halves the resolution)", "5");
+  if (!parser.parse(arguments)) return 0;
+  Stage stage = prepareStage(parser);
+  const ImageSet trainSet = loadSplit(stage, "train", false),
+                 valSet = loadSplit(stage, "val", false);
+  PredictorConfig config;
+  config.size = stage.size;
+  config.width = parser.getInteger("width", 1, 512);
+  config.depth = parser.getInteger("depth", 1, 8);
+  for (size_t v = 0; v < stage.graph.variables().size(); ++v) {
+    const Variable& variable = stage.graph.variables()[v];
+    const auto column = trainSet.attributes.select(1, int64_t(v)).to(torch::kFloat64);
+    if (variable.kind == VariableKind::Categorical) continue;  // not supported by this head
+    config.targets.push_back({variable.name, variable.kind == VariableKind::Binary,
+                              column.mean().item<double>(),
+                              std::max(column.std().item<double>(), 1e-6)});
+  }
+  Predictor predictor(config);
+  std::vector<int64_t> columns;
+  for (const auto& t : config.targets) columns.push_back(int64_t(*stage.graph.indexOf(t.name)));
+  const auto targetIndex = torch::tensor(columns, torch::kInt64);
+  const auto trainTargets = trainSet.attributes.index_select(1, targetIndex);
+  const auto valTargets = valSet.attributes.index_select(1, targetIndex);
+  AugmentationOptions augmentation;
+  augmentation.maxRotation = 0;
+  augmentation.maxScale = 0;
+  augmentation.maxShift = 0.01;
+
+  TrainingHooks hooks;
+  hooks.step = [&](int64_t, at::Generator& g) {
+    const auto index = torch::randint(trainSet.images.size(0), {stage.batch}, g, torch::kInt64);
+    const auto images = augment(trainSet.images.index_select(0, index), {}, augmentation, g).first;
+    return StepResult{
+        predictor->loss(predictor->forward(images), trainTargets.index_select(0, index)), {}};
+  };
+  hooks.validate = [&] {
+    torch::NoGradGuard noGrad;
+    double total = 0.0;
+    const int64_t n = valSet.images.size(0);
+    for (int64_t start = 0; start < n; start += kEvaluationBatch) {
+      const int64_t end = std::min(n, start + kEvaluationBatch);
+      total += predictor
+                   ->loss(predictor->forward(valSet.images.slice(0, start, end)),
+                          valTargets.slice(0, start, end))
+                   .item<double>() *
+               double(end - start);
+    }
+    predictor->train();
+    return std::map<std::string, double>{{"val_loss", total / double(n)}};
+  };
+  const std::string modelDir = parser.get("out");
+  const auto start = std::chrono::steady_clock::now();
+  if (!runTraining(*predictor, stage, hooks, modelDir + "/runs/predictors", "train predictors"))
+    return 130;
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const auto json = printPredictionScores(scorePredictor(*predictor, valSet, stage.graph),
+                                          valSet.images.size(0), "val");
+  ModelBundle::saveComponent(modelDir, "predictors", config.toJson(), moduleWeights(*predictor),
+                             {{"command", commandLine("cfx train predictors", arguments)},
+                              {"data", std::filesystem::absolute(parser.get("data")).string()},
+                              {"training", stage.options.toJson()},
+                              {"batch", stage.batch},
+                              {"seconds", seconds},
+                              {"threads", torch::get_num_threads()},
+                              {"validation", json}});
+  std::printf("saved predictors to %s/model.json (%.0f s)\n", modelDir.c_str(), seconds);
+  return 0;
+}
+
+int runEvaluatePredictors(const std::vector<std::string>& arguments) {
+  ArgumentParser parser(
+      "cfx evaluate predictors",
+      "MAE of every continuous variable and ROC AUC of every binary one on one split.");
+  parser.required("model", "MODEL_DIR", "model folder")
+      .required("data", "DIR", "data set folder")
+      .option("split", "NAME", "train, val or test", "test")
+      .option("threads", "T", "CPU threads",
+              std::to_string(std::max(1u, std::thread::hardware_concurrency())));
+  if (!parser.parse(arguments)) return 0;
+  torch::set_num_threads(int(parser.getInteger("threads", 1, 256)));
+  Predictor predictor = loadPredictor(parser.get("model"));
+  const CausalGraph graph = loadGraphFile(parser.get("data") + "/graph.json");
+  const io::Manifest manifest = io::readManifest(parser.get("data") + "/manifest.csv", graph);
+  const ImageSet set =
+      loadImageSet(manifest, graph, parser.get("split"), int(predictor->config().size), false);
+  printPredictionScores(scorePredictor(*predictor, set, graph), set.images.size(0),
+                        parser.get("split"));
+  return 0;
+}
+
+}  // namespace cfx::cli

@@ -1,0 +1,104 @@
+#include "segmentor.h"
+
+#include "validation_error.h"
+
+namespace cfx {
+
+nlohmann::json SegmentorConfig::toJson() const {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& s : structures) list.push_back({{"variable", s.variable}, {"label", s.label}});
+  return {
+      {"unet", unet.toJson()}, {"size", size}, {"structures", list}, {"region_bands", regionBands}};
+}
+
+SegmentorConfig SegmentorConfig::fromJson(const nlohmann::json& json, const std::string& source) {
+  SegmentorConfig c;
+  if (!json.contains("unet")) throw ValidationError(source, "segmentor.unet", "missing");
+  c.unet = UNetConfig::fromJson(json.at("unet"), source);
+  c.size = json.value("size", int64_t(0));
+  c.regionBands = json.value("region_bands", int64_t(3));
+  if (c.size < 8)
+    throw ValidationError(source, "segmentor.size", "expected an image size of at least 8");
+  if (!json.contains("structures") || !json.at("structures").is_array())
+    throw ValidationError(source, "segmentor.structures",
+                          "missing; expected [{variable, label}, ...]");
+  for (const auto& s : json.at("structures"))
+    c.structures.push_back({s.at("variable"), s.at("label")});
+  if (int64_t(c.structures.size()) + 1 != c.unet.classes)
+    throw ValidationError(source, "segmentor.unet.classes", "expected structures + 1 (background)");
+  return c;
+}
+
+SegmentorImpl::SegmentorImpl(SegmentorConfig config) : config_(std::move(config)) {
+  unet_ = register_module("unet", UNet(config_.unet));
+}
+
+torch::Tensor SegmentorImpl::logits(const torch::Tensor& images) {
+  return unet_(images);
+}
+
+torch::Tensor SegmentorImpl::probabilities(const torch::Tensor& images) {
+  return torch::softmax(logits(images), 1);
+}
+
+torch::Tensor SegmentorImpl::softAreas(const torch::Tensor& probabilities) {
+  return 100.0 * probabilities.slice(1, 1).mean({2, 3});
+}
+
+torch::Tensor SegmentorImpl::labelMaps(const torch::Tensor& probabilities) const {
+  const auto index = probabilities.argmax(1);
+  auto labels = torch::zeros_like(index);
+  for (size_t k = 0; k < config_.structures.size(); ++k)
+    labels.masked_fill_(index == int64_t(k + 1), int64_t(config_.structures[k].label));
+  return labels.to(torch::kUInt8);
+}
+
+torch::Tensor SegmentorImpl::classIndices(const torch::Tensor& labelMaps) const {
+  const auto labels = labelMaps.to(torch::kInt64);
+  auto index = torch::zeros_like(labels);
+  for (size_t k = 0; k < config_.structures.size(); ++k)
+    index.masked_fill_(labels == int64_t(config_.structures[k].label), int64_t(k + 1));
+  return index;
+}
+
+torch::Tensor SegmentorImpl::regionalAreas(const torch::Tensor& probabilities) const {
+  const int64_t n = probabilities.size(0), structures = probabilities.size(1) - 1;
+  const int64_t height = probabilities.size(2), width = probabilities.size(3),
+                bands = config_.regionBands;
+  const auto hard = probabilities.argmax(1);
+  const auto rows = torch::arange(height, probabilities.options()).view({1, height});
+  std::vector<torch::Tensor> perStructure;
+  for (int64_t k = 0; k < structures; ++k) {
+    const auto present =
+        (hard == k + 1).any(2).to(probabilities.dtype());  // [N, H]: rows holding it
+    // First and last such rows; an absent structure gets an empty band set (all areas zero).
+    const auto big = double(height);
+    const auto first =
+        torch::where(present > 0, rows.expand({n, height}), torch::full_like(present, big)).amin(1);
+    const auto last =
+        torch::where(present > 0, rows.expand({n, height}), torch::full_like(present, -1.0))
+            .amax(1);
+    const auto span = (last - first + 1).clamp_min(0);
+    const auto rowMass = probabilities.select(1, k + 1).sum(2);  // [N, H]
+    std::vector<torch::Tensor> perBand;
+    for (int64_t b = 0; b < bands; ++b) {
+      const auto lo = (first + span * double(b) / double(bands)).unsqueeze(1);
+      const auto hi = (first + span * double(b + 1) / double(bands)).unsqueeze(1);
+      const auto inBand = ((rows >= lo) & (rows < hi)).to(probabilities.dtype());
+      perBand.push_back(100.0 * (rowMass * inBand).sum(1) / double(height * width));
+    }
+    perStructure.push_back(torch::stack(perBand, 1));
+  }
+  return torch::stack(perStructure, 1);
+}
+
+torch::Tensor softDice(const torch::Tensor& probabilities, const torch::Tensor& classIndices) {
+  const int64_t classes = probabilities.size(1);
+  const auto target =
+      torch::one_hot(classIndices, classes).permute({0, 3, 1, 2}).to(probabilities.dtype());
+  const auto p = probabilities.slice(1, 1), g = target.slice(1, 1);
+  const auto intersection = (p * g).sum({2, 3}), total = p.sum({2, 3}) + g.sum({2, 3});
+  return ((2 * intersection + 1.0) / (total + 1.0)).mean();
+}
+
+}  // namespace cfx

@@ -1,0 +1,56 @@
+#pragma once
+
+#include <torch/torch.h>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "unet.h"
+
+namespace cfx {
+
+// One segmented structure: the graph variable its area measures and its label in the masks.
+struct SegmentedStructure {
+  std::string variable;
+  int label = 0;
+};
+
+struct SegmentorConfig {
+  UNetConfig unet;
+  int64_t size = 128;                          // input width and height
+  std::vector<SegmentedStructure> structures;  // class k + 1 is structures[k]; class 0 background
+  int64_t regionBands = 3;                     // positional regions along the cranio-caudal axis
+
+  nlohmann::json toJson() const;
+  static SegmentorConfig fromJson(const nlohmann::json& json, const std::string& source);
+};
+
+// A segmentation network and the differentiable measurements Seg-CFT is built on.
+class SegmentorImpl : public torch::nn::Module {
+ public:
+  explicit SegmentorImpl(SegmentorConfig config);
+  const SegmentorConfig& config() const { return config_; }
+
+  torch::Tensor logits(const torch::Tensor& images);  // [N, 1 + S, H, W]
+  // Per-pixel class probabilities (softmax over background and structures).
+  torch::Tensor probabilities(const torch::Tensor& images);
+  // Soft area of each structure in percent of the image: 100 * mean over pixels of P_k. [N, S]
+  static torch::Tensor softAreas(const torch::Tensor& probabilities);
+  // Hard label maps (argmax) with the data set's label values. [N, H, W] uint8
+  torch::Tensor labelMaps(const torch::Tensor& probabilities) const;
+  // Soft areas inside `bands` equal horizontal bands of each structure's bounding rows (from its
+  // hard mask; the band limits carry no gradient, the areas do). [N, S, bands], percent of image.
+  torch::Tensor regionalAreas(const torch::Tensor& probabilities) const;
+  // Image-domain label indices [N, H, W] (0 background, k + 1 structure k) from a label map.
+  torch::Tensor classIndices(const torch::Tensor& labelMaps) const;
+
+ private:
+  SegmentorConfig config_;
+  UNet unet_{nullptr};
+};
+TORCH_MODULE(Segmentor);
+
+// Mean soft Dice over the structure classes (background excluded): 1 is perfect.
+torch::Tensor softDice(const torch::Tensor& probabilities, const torch::Tensor& classIndices);
+
+}  // namespace cfx

@@ -1,0 +1,207 @@
+#include <torch/torch.h>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include "augmentation.h"
+#include "model_bundle.h"
+#include "predictor.h"
+#include "segmentor.h"
+#include "test_helpers.h"
+#include "trainer.h"
+
+using namespace cfx;
+
+namespace {
+
+constexpr int64_t kSize = 16;
+
+SegmentorConfig tinySegmentorConfig(int64_t width = 4) {
+  SegmentorConfig c;
+  c.size = kSize;
+  c.structures = {{"right_lung_area", 1}, {"left_lung_area", 2}, {"heart_area", 3}};
+  c.unet.classes = 4;
+  c.unet.width = width;
+  c.unet.depth = 2;
+  return c;
+}
+
+// Images with two dark "lungs" and a bright "heart" of random sizes, and their label maps.
+std::pair<torch::Tensor, torch::Tensor> shapes(int64_t n, at::Generator& g) {
+  auto images = torch::full({n, 1, kSize, kSize}, 0.2f);
+  auto labels = torch::zeros({n, kSize, kSize}, torch::kUInt8);
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t h = 6 + torch::randint(5, {1}, g, torch::kInt64).item<int64_t>();
+    labels[i].slice(0, 2, 2 + h).slice(1, 1, 6).fill_(1);
+    labels[i].slice(0, 2, 2 + h).slice(1, 10, 15).fill_(2);
+    labels[i].slice(0, 9, 13).slice(1, 7, 11).fill_(3);
+  }
+  images.masked_fill_((labels == 1).unsqueeze(1) | (labels == 2).unsqueeze(1), -0.8f);
+  images.masked_fill_((labels == 3).unsqueeze(1), 0.9f);
+  return {images + 0.05 * torch::randn(images.sizes(), g, torch::TensorOptions()), labels};
+}
+
+torch::Tensor oneHotProbabilities(const torch::Tensor& classes, int64_t count) {
+  return torch::one_hot(classes, count).permute({0, 3, 1, 2}).to(torch::kFloat32);
+}
+
+}  // namespace
+
+class TestNetworks : public QObject {
+  Q_OBJECT
+  QTemporaryDir dir_;
+
+ private Q_SLOTS:
+  void initTestCase() { torch::manual_seed(0); }
+
+  void softAreaEqualsHardAreaOnCrispMask() {
+    Segmentor segmentor(tinySegmentorConfig());
+    at::Generator g = makeGenerator(1);
+    const auto [images, labels] = shapes(3, g);
+    const auto classes = segmentor->classIndices(labels);
+    const auto areas = SegmentorImpl::softAreas(oneHotProbabilities(classes, 4));
+    for (int64_t i = 0; i < 3; ++i)
+      for (int64_t k = 0; k < 3; ++k) {
+        const double hard =
+            100.0 * (classes[i] == k + 1).sum().item<double>() / double(kSize * kSize);
+        QCOMPARE(areas[i][k].item<double>(), hard);
+      }
+    QVERIFY(torch::equal(segmentor->labelMaps(oneHotProbabilities(classes, 4)), labels));
+  }
+
+  void regionalAreasSplitTheStructureIntoBands() {
+    auto classes = torch::zeros({1, kSize, kSize}, torch::kInt64);
+    classes[0].slice(0, 4, 10).slice(1, 2, 7).fill_(1);  // rows 4..9: three bands of two rows
+    Segmentor segmentor(tinySegmentorConfig());
+    const auto regional = segmentor->regionalAreas(oneHotProbabilities(classes, 4));
+    QCOMPARE(regional.sizes().vec(), (std::vector<int64_t>{1, 3, 3}));
+    const double band = 100.0 * 2 * 5 / double(kSize * kSize);
+    for (int64_t b = 0; b < 3; ++b)
+      QVERIFY(std::abs(regional[0][0][b].item<double>() - band) < 1e-5);
+    QCOMPARE(regional[0][1].sum().item<double>(), 0.0);  // an absent structure has no area anywhere
+  }
+
+  void softAreaGradientReachesTheInput() {
+    Segmentor segmentor(tinySegmentorConfig());
+    at::Generator g = makeGenerator(2);
+    auto images = shapes(2, g).first.requires_grad_(true);
+    SegmentorImpl::softAreas(segmentor->probabilities(images)).select(1, 0).sum().backward();
+    QVERIFY(images.grad().defined());
+    QVERIFY(images.grad().abs().sum().item<double>() > 0);
+    auto probabilities = segmentor->probabilities(images);
+    segmentor->regionalAreas(probabilities).sum().backward();  // bands are differentiable too
+  }
+
+  void segmentorTrainingReducesItsLoss() {
+    Segmentor segmentor(tinySegmentorConfig(8));
+    at::Generator data = makeGenerator(3);
+    const auto [images, labels] = shapes(64, data);
+    const auto classes = segmentor->classIndices(labels);
+    auto loss = [&](const torch::Tensor& x, const torch::Tensor& c) {
+      const auto logits = segmentor->logits(x);
+      return torch::cross_entropy_loss(logits, c) + (1 - softDice(torch::softmax(logits, 1), c));
+    };
+    const double before = loss(images, classes).item<double>();
+    TrainingOptions options;
+    options.steps = 60;
+    options.learningRate = 1e-2;
+    options.warmupSteps = 5;
+    options.emaDecay = 0.5;
+    options.validateEvery = 0;
+    options.checkpointEvery = 0;
+    TrainingHooks hooks;
+    hooks.step = [&](int64_t, at::Generator& g) {
+      const auto index = torch::randint(64, {16}, g, torch::kInt64);
+      const auto [x, c] = augment(images.index_select(0, index), classes.index_select(0, index),
+                                  AugmentationOptions{}, g);
+      return StepResult{loss(x, c), {}};
+    };
+    train(*segmentor, options, hooks, dir_.filePath("segmentor").toStdString());
+    torch::NoGradGuard noGrad;
+    const double after = loss(images, classes).item<double>();
+    QVERIFY2(after < 0.5 * before, qPrintable(QString("loss %1 -> %2").arg(before).arg(after)));
+  }
+
+  void predictorTrainingReducesItsLoss() {
+    PredictorConfig config;
+    config.size = kSize;
+    config.width = 4;
+    config.depth = 3;
+    config.targets = {{"heart_height", false, 4.0, 1.0}, {"big", true, 0.0, 1.0}};
+    Predictor predictor(config);
+    at::Generator data = makeGenerator(4);
+    const auto [images, labels] = shapes(64, data);
+    const auto height = (labels == 1).any(2).sum(1).to(torch::kFloat32);  // rows of the first lung
+    const auto targets = torch::stack({height, (height > 8).to(torch::kFloat32)}, 1);
+    const double before = predictor->loss(predictor->forward(images), targets).item<double>();
+    TrainingOptions options;
+    options.steps = 80;
+    options.learningRate = 1e-2;
+    options.warmupSteps = 5;
+    options.emaDecay = 0.5;
+    options.validateEvery = 0;
+    options.checkpointEvery = 0;
+    TrainingHooks hooks;
+    hooks.step = [&](int64_t, at::Generator& g) {
+      const auto index = torch::randint(64, {16}, g, torch::kInt64);
+      return StepResult{predictor->loss(predictor->forward(images.index_select(0, index)),
+                                        targets.index_select(0, index)),
+                        {}};
+    };
+    train(*predictor, options, hooks, dir_.filePath("predictor").toStdString());
+    torch::NoGradGuard noGrad;
+    const double after = predictor->loss(predictor->forward(images), targets).item<double>();
+    QVERIFY2(after < 0.5 * before, qPrintable(QString("loss %1 -> %2").arg(before).arg(after)));
+    const auto predicted = predictor->predict(images);
+    QVERIFY(predicted.select(1, 1).min().item<double>() >= 0 &&
+            predicted.select(1, 1).max().item<double>() <= 1);
+  }
+
+  void rocAucOfKnownCases() {
+    const auto labels = torch::tensor({0, 0, 1, 1});
+    QCOMPARE(rocAuc(torch::tensor({0.1, 0.2, 0.8, 0.9}), labels), 1.0);
+    QCOMPARE(rocAuc(torch::tensor({0.9, 0.8, 0.2, 0.1}), labels), 0.0);
+    QCOMPARE(rocAuc(torch::tensor({0.5, 0.5, 0.5, 0.5}), labels), 0.5);
+    QCOMPARE(rocAuc(torch::tensor({0.1, 0.6, 0.5, 0.9}), labels), 0.75);
+  }
+
+  void augmentationMovesLabelsWithTheImage() {
+    at::Generator g = makeGenerator(5);
+    const auto [images, labels] = shapes(4, g);
+    AugmentationOptions none;
+    none = {0, 0, 0, 0, 0, 0, 0};
+    const auto [same, sameLabels] = augment(images, labels.to(torch::kInt64), none, g);
+    QVERIFY((same - images.clamp(-1, 1)).abs().max().item<double>() < 1e-5);
+    QVERIFY(torch::equal(sameLabels, labels.to(torch::kInt64)));
+    AugmentationOptions shiftOnly = none;
+    shiftOnly.maxShift = 0.2;
+    const auto [moved, movedLabels] = augment(images, labels.to(torch::kInt64), shiftOnly, g);
+    // Where the moved label says heart, the moved image is bright; where lung, dark (on average:
+    // boundary pixels are interpolated in the image but not in the labels).
+    QVERIFY(!torch::equal(movedLabels, labels.to(torch::kInt64)));
+    QVERIFY(moved.squeeze(1).masked_select(movedLabels == 3).mean().item<double>() > 0.6);
+    QVERIFY(moved.squeeze(1).masked_select(movedLabels == 1).mean().item<double>() < -0.5);
+  }
+
+  void segmentorBundleRoundTrip() {
+    const std::string dir = dir_.filePath("bundle").toStdString();
+    Segmentor segmentor(tinySegmentorConfig());
+    ModelBundle::saveComponent(dir, "segmentor", segmentor->config().toJson(),
+                               moduleWeights(*segmentor));
+    const auto c = ModelBundle::loadComponent(dir, "segmentor");
+    Segmentor loaded(SegmentorConfig::fromJson(c.config, dir + "/model.json"));
+    loadModuleWeights(*loaded, c.weights, c.weightsPath);
+    at::Generator g = makeGenerator(6);
+    const auto images = shapes(2, g).first;
+    QVERIFY(torch::allclose(loaded->logits(images), segmentor->logits(images)));
+    Segmentor wider(tinySegmentorConfig(8));
+    CFX_EXPECT_ERROR(loadModuleWeights(*wider, c.weights, c.weightsPath), "segmentor.safetensors",
+                     "unet.", "expected shape");
+    auto broken = c.config;
+    broken["unet"]["classes"] = 7;
+    CFX_EXPECT_ERROR(SegmentorConfig::fromJson(broken, "model.json"), "model.json",
+                     "segmentor.unet.classes");
+  }
+};
+
+QTEST_APPLESS_MAIN(TestNetworks)
+#include "test_networks.moc"

@@ -61,7 +61,7 @@ std::string formatValue(double v) {
 std::vector<const ManifestRow*> Manifest::split(const std::string& name) const {
   std::vector<const ManifestRow*> result;
   for (const auto& row : rows)
-    if (row.split == name) result.push_back(&row);
+    if (name == "all" || row.split == name) result.push_back(&row);
   return result;
 }
 

@@ -23,6 +23,7 @@ struct Manifest {
   std::string path;
   std::vector<ManifestRow> rows;
 
+  // Rows of one split; "all" gives every row (e.g. a test set generated with its own seed).
   std::vector<const ManifestRow*> split(const std::string& name) const;
 };
 

@@ -8,6 +8,7 @@
 #include "commands.h"
 #include "dicom_io.h"
 #include "manifest.h"
+#include "model_bundle.h"
 #include "phantom_scm.h"
 #include "png_io.h"
 #include "structure_masks.h"
@@ -161,6 +162,35 @@ class TestCli : public QObject {
     QCOMPARE(runCfx({"evaluate", "scm", "--model", path("nowhere"), "--data", data_}), 1);
     QCOMPARE(runCfx({"train", "hvae-of-doom"}), 2);
     QCOMPARE(runCfx({"train", "scm", "--data", data_, "--out", model, "--flow", "glow"}), 1);
+  }
+
+  void trainAndEvaluateImageNetworks() {
+    const std::string model = path("networks");
+    QCOMPARE(runCfx({"train", "segmentor", "--data", data_, "--out", model, "--steps", "4",
+                     "--batch", "2", "--width", "4", "--depth", "3", "--threads", "1"}),
+             0);
+    QCOMPARE(runCfx({"train",   "segmentor", "--data",      data_,
+                     "--out",   model,       "--component", "eval_segmentor",
+                     "--steps", "2",         "--batch",     "2",
+                     "--width", "4",         "--depth",     "2",
+                     "--seed",  "1",         "--threads",   "1"}),
+             0);
+    QCOMPARE(runCfx({"train", "predictors", "--data", data_, "--out", model, "--steps", "3",
+                     "--batch", "2", "--width", "4", "--depth", "2", "--threads", "1"}),
+             0);
+    for (const char* c : {"segmentor", "eval_segmentor", "predictors"})
+      QVERIFY(cfx::ModelBundle::hasComponent(model, c));
+    QCOMPARE(runCfx({"evaluate", "segmentor", "--model", model, "--data", data_, "--split", "all",
+                     "--threads", "1"}),
+             0);
+    QCOMPARE(runCfx({"evaluate", "segmentor", "--model", model, "--data", data_, "--component",
+                     "eval_segmentor"}),
+             0);
+    QCOMPARE(runCfx({"evaluate", "predictors", "--model", model, "--data", data_}), 0);
+    // An image size the U-Net cannot halve that often is refused before any training.
+    QCOMPARE(runCfx({"train", "segmentor", "--data", data_, "--out", path("odd"), "--size", "36",
+                     "--depth", "4"}),
+             1);
   }
 
   void dicomDataSetAndGallery() {

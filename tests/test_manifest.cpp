@@ -41,6 +41,7 @@ class TestManifest : public QObject {
     QCOMPARE(manifest.rows[2].attributes.at("sex"), 1.0);
     QVERIFY(manifest.rows[2].image.find("c d.png") != std::string::npos);
     QCOMPARE(manifest.split("test").size(), size_t(1));
+    QCOMPARE(manifest.split("all").size(), size_t(3));
     QCOMPARE(manifest.rows[1].line, 3);
   }
 

@@ -1,8 +1,10 @@
+#include <torch/cuda.h>
 #include <torch/torch.h>
 #include <QTemporaryDir>
 #include <QtTest>
 #include <fstream>
 
+#include "device.h"
 #include "model_bundle.h"
 #include "safetensors.h"
 #include "test_helpers.h"
@@ -128,6 +130,18 @@ class TestTrainer : public QObject {
     changed.learningRate = 0.01;
     CFX_EXPECT_ERROR(train(*model, changed, regression(model), path("settings")),
                      "checkpoint.safetensors", "other settings");
+  }
+
+  void resolvesDevices() {
+    QVERIFY(resolveDevice("cpu").is_cpu());
+    CFX_EXPECT_ERROR(resolveDevice("gpu"), "--device", "cpu, cuda, cuda:N or auto");
+    if (torch::cuda::is_available()) {
+      QVERIFY(resolveDevice("auto").is_cuda());
+      CFX_EXPECT_ERROR(resolveDevice("cuda:99"), "CUDA devices");
+    } else {
+      QVERIFY(resolveDevice("auto").is_cpu());
+      CFX_EXPECT_ERROR(resolveDevice("cuda"), "no CUDA GPU");
+    }
   }
 
   void safetensorsRoundTrip() {

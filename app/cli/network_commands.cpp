@@ -12,6 +12,7 @@
 #include "augmentation.h"
 #include "console_progress.h"
 #include "dataset_tensors.h"
+#include "device.h"
 #include "image_set.h"
 #include "interrupt.h"
 #include "model_bundle.h"
@@ -35,11 +36,13 @@ void declareStageOptions(ArgumentParser& parser, const char* steps, const char* 
       .option("batch", "B", "batch size", batch)
       .option("lr", "RATE", "peak learning rate (warm-up, then cosine decay to 5 %)", lr)
       .option("seed", "S", "random seed (weights, batches, augmentation)", "0")
+      .option("device", "cpu|cuda|auto", "where to train", "auto")
       .option("threads", "T", "CPU threads",
               std::to_string(std::max(1u, std::thread::hardware_concurrency())));
 }
 
 struct Stage {
+  torch::Device device = torch::kCPU;
   CausalGraph graph;
   io::Manifest manifest;
   int size = 0;
@@ -50,8 +53,14 @@ struct Stage {
 Stage prepareStage(const ArgumentParser& parser) {
   torch::set_num_threads(int(parser.getInteger("threads", 1, 256)));
   const std::string dir = parser.get("data");
-  Stage stage{
-      loadGraphFile(parser.has("graph") ? parser.get("graph") : dir + "/graph.json"), {}, 0, {}, 0};
+  Stage stage{resolveDevice(parser.get("device")),
+              loadGraphFile(parser.has("graph") ? parser.get("graph") : dir + "/graph.json"),
+              {},
+              0,
+              {},
+              0};
+  std::cerr << "device: " << describeDevice(stage.device) << ", " << torch::get_num_threads()
+            << " CPU threads\n";
   stage.manifest = io::readManifest(dir + "/manifest.csv", stage.graph);
   stage.size = parser.has("size") ? int(parser.getInteger("size", 16, 4096))
                                   : firstImageSize(stage.manifest, "train");
@@ -117,7 +126,7 @@ struct SegmentationScores {
 // Hard-mask Dice against the label maps, and soft-area MAE (percentage points) against the
 // data set's stored area variables.
 SegmentationScores scoreSegmentor(SegmentorImpl& segmentor, const ImageSet& set,
-                                  const CausalGraph& graph) {
+                                  const CausalGraph& graph, const torch::Device& device) {
   torch::NoGradGuard noGrad;
   segmentor.eval();
   const auto& structures = segmentor.config().structures;
@@ -126,7 +135,8 @@ SegmentationScores scoreSegmentor(SegmentorImpl& segmentor, const ImageSet& set,
   const int64_t n = set.images.size(0);
   for (int64_t start = 0; start < n; start += kEvaluationBatch) {
     const int64_t end = std::min(n, start + kEvaluationBatch);
-    const auto probabilities = segmentor.probabilities(set.images.slice(0, start, end));
+    const auto probabilities =
+        segmentor.probabilities(set.images.slice(0, start, end).to(device)).cpu();
     const auto predicted = segmentor.labelMaps(probabilities);
     const auto truth = set.labels.slice(0, start, end);
     const auto areas = SegmentorImpl::softAreas(probabilities);
@@ -186,13 +196,17 @@ struct PredictionScores {
 };
 
 PredictionScores scorePredictor(PredictorImpl& predictor, const ImageSet& set,
-                                const CausalGraph& graph) {
+                                const CausalGraph& graph, const torch::Device& device) {
   torch::NoGradGuard noGrad;
   predictor.eval();
   std::vector<torch::Tensor> outputs;
   for (int64_t start = 0; start < set.images.size(0); start += kEvaluationBatch)
-    outputs.push_back(predictor.predict(
-        set.images.slice(0, start, std::min(set.images.size(0), start + kEvaluationBatch))));
+    outputs.push_back(
+        predictor
+            .predict(
+                set.images.slice(0, start, std::min(set.images.size(0), start + kEvaluationBatch))
+                    .to(device))
+            .cpu());
   const auto predicted = torch::cat(outputs, 0);
   PredictionScores scores;
   const auto& targets = predictor.config().targets;
@@ -247,6 +261,7 @@ int runTrainSegmentor(const std::vector<std::string>& arguments) {
   if (stage.size % (1 << (config.unet.depth - 1)) != 0)
     throw ValidationError("cfx train segmentor", "--size", "must be divisible by 2^(depth-1)");
   Segmentor segmentor(config);
+  segmentor->to(stage.device);
   const ImageSet trainSet = loadSplit(stage, "train", true), valSet = loadSplit(stage, "val", true);
   const auto trainClasses = segmentor->classIndices(trainSet.labels);
   const ImageSet valSubset{{},
@@ -258,8 +273,8 @@ int runTrainSegmentor(const std::vector<std::string>& arguments) {
   hooks.step = [&](int64_t, at::Generator& g) {
     const auto index = torch::randint(trainSet.images.size(0), {stage.batch}, g, torch::kInt64);
     const auto [images, classes] =
-        augment(trainSet.images.index_select(0, index), trainClasses.index_select(0, index),
-                AugmentationOptions{}, g);
+        augment(trainSet.images.index_select(0, index).to(stage.device),
+                trainClasses.index_select(0, index).to(stage.device), AugmentationOptions{}, g);
     const auto logits = segmentor->logits(images);
     const auto crossEntropy = torch::cross_entropy_loss(logits, classes);
     const auto dice = softDice(torch::softmax(logits, 1), classes);
@@ -268,7 +283,7 @@ int runTrainSegmentor(const std::vector<std::string>& arguments) {
         {{"cross_entropy", crossEntropy.item<double>()}, {"soft_dice", dice.item<double>()}}};
   };
   hooks.validate = [&] {
-    const auto scores = scoreSegmentor(*segmentor, valSubset, stage.graph);
+    const auto scores = scoreSegmentor(*segmentor, valSubset, stage.graph, stage.device);
     segmentor->train();
     double mean = 0.0;
     for (double d : scores.dice) mean += d / double(scores.dice.size());
@@ -281,7 +296,8 @@ int runTrainSegmentor(const std::vector<std::string>& arguments) {
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const auto json = printSegmentationScores(
-      *segmentor, scoreSegmentor(*segmentor, valSet, stage.graph), valSet.images.size(0), "val");
+      *segmentor, scoreSegmentor(*segmentor, valSet, stage.graph, stage.device),
+      valSet.images.size(0), "val");
   ModelBundle::saveComponent(modelDir, component, config.toJson(), moduleWeights(*segmentor),
                              {{"command", commandLine("cfx train segmentor", arguments)},
                               {"data", std::filesystem::absolute(parser.get("data")).string()},
@@ -289,6 +305,7 @@ int runTrainSegmentor(const std::vector<std::string>& arguments) {
                               {"batch", stage.batch},
                               {"seconds", seconds},
                               {"threads", torch::get_num_threads()},
+                              {"device", describeDevice(stage.device)},
                               {"validation", json}});
   std::printf("saved %s to %s/model.json (%.0f s)\n", component.c_str(), modelDir.c_str(), seconds);
   return 0;
@@ -302,7 +319,7 @@ int runEvaluateSegmentor(const std::vector<std::string>& arguments) {
   parser.required("model", "MODEL_DIR", "model folder")
       .required("data", "DIR", "data set folder")
       .option("component", "NAME", "segmentor to evaluate", "segmentor")
-      .option("split", "NAME", "train, val or test", "test")
+      .option("split", "NAME", "train, val, test or all", "test")
       .option("threads", "T", "CPU threads",
               std::to_string(std::max(1u, std::thread::hardware_concurrency())));
   if (!parser.parse(arguments)) return 0;
@@ -312,8 +329,8 @@ int runEvaluateSegmentor(const std::vector<std::string>& arguments) {
   const io::Manifest manifest = io::readManifest(parser.get("data") + "/manifest.csv", graph);
   const ImageSet set =
       loadImageSet(manifest, graph, parser.get("split"), int(segmentor->config().size), true);
-  printSegmentationScores(*segmentor, scoreSegmentor(*segmentor, set, graph), set.images.size(0),
-                          parser.get("split"));
+  printSegmentationScores(*segmentor, scoreSegmentor(*segmentor, set, graph, torch::kCPU),
+                          set.images.size(0), parser.get("split"));
   return 0;
 }
 
@@ -344,6 +361,7 @@ int runTrainPredictors(const std::vector<std::string>& arguments) {
                               std::max(column.std().item<double>(), 1e-6)});
   }
   Predictor predictor(config);
+  predictor->to(stage.device);
   std::vector<int64_t> columns;
   for (const auto& t : config.targets) columns.push_back(int64_t(*stage.graph.indexOf(t.name)));
   const auto targetIndex = torch::tensor(columns, torch::kInt64);
@@ -357,9 +375,11 @@ int runTrainPredictors(const std::vector<std::string>& arguments) {
   TrainingHooks hooks;
   hooks.step = [&](int64_t, at::Generator& g) {
     const auto index = torch::randint(trainSet.images.size(0), {stage.batch}, g, torch::kInt64);
-    const auto images = augment(trainSet.images.index_select(0, index), {}, augmentation, g).first;
-    return StepResult{
-        predictor->loss(predictor->forward(images), trainTargets.index_select(0, index)), {}};
+    const auto images =
+        augment(trainSet.images.index_select(0, index).to(stage.device), {}, augmentation, g).first;
+    return StepResult{predictor->loss(predictor->forward(images),
+                                      trainTargets.index_select(0, index).to(stage.device)),
+                      {}};
   };
   hooks.validate = [&] {
     torch::NoGradGuard noGrad;
@@ -368,8 +388,8 @@ int runTrainPredictors(const std::vector<std::string>& arguments) {
     for (int64_t start = 0; start < n; start += kEvaluationBatch) {
       const int64_t end = std::min(n, start + kEvaluationBatch);
       total += predictor
-                   ->loss(predictor->forward(valSet.images.slice(0, start, end)),
-                          valTargets.slice(0, start, end))
+                   ->loss(predictor->forward(valSet.images.slice(0, start, end).to(stage.device)),
+                          valTargets.slice(0, start, end).to(stage.device))
                    .item<double>() *
                double(end - start);
     }
@@ -382,8 +402,8 @@ int runTrainPredictors(const std::vector<std::string>& arguments) {
     return 130;
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  const auto json = printPredictionScores(scorePredictor(*predictor, valSet, stage.graph),
-                                          valSet.images.size(0), "val");
+  const auto json = printPredictionScores(
+      scorePredictor(*predictor, valSet, stage.graph, stage.device), valSet.images.size(0), "val");
   ModelBundle::saveComponent(modelDir, "predictors", config.toJson(), moduleWeights(*predictor),
                              {{"command", commandLine("cfx train predictors", arguments)},
                               {"data", std::filesystem::absolute(parser.get("data")).string()},
@@ -391,6 +411,7 @@ int runTrainPredictors(const std::vector<std::string>& arguments) {
                               {"batch", stage.batch},
                               {"seconds", seconds},
                               {"threads", torch::get_num_threads()},
+                              {"device", describeDevice(stage.device)},
                               {"validation", json}});
   std::printf("saved predictors to %s/model.json (%.0f s)\n", modelDir.c_str(), seconds);
   return 0;
@@ -402,7 +423,7 @@ int runEvaluatePredictors(const std::vector<std::string>& arguments) {
       "MAE of every continuous variable and ROC AUC of every binary one on one split.");
   parser.required("model", "MODEL_DIR", "model folder")
       .required("data", "DIR", "data set folder")
-      .option("split", "NAME", "train, val or test", "test")
+      .option("split", "NAME", "train, val, test or all", "test")
       .option("threads", "T", "CPU threads",
               std::to_string(std::max(1u, std::thread::hardware_concurrency())));
   if (!parser.parse(arguments)) return 0;
@@ -412,7 +433,7 @@ int runEvaluatePredictors(const std::vector<std::string>& arguments) {
   const io::Manifest manifest = io::readManifest(parser.get("data") + "/manifest.csv", graph);
   const ImageSet set =
       loadImageSet(manifest, graph, parser.get("split"), int(predictor->config().size), false);
-  printPredictionScores(scorePredictor(*predictor, set, graph), set.images.size(0),
+  printPredictionScores(scorePredictor(*predictor, set, graph, torch::kCPU), set.images.size(0),
                         parser.get("split"));
   return 0;
 }

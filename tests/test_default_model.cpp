@@ -1,0 +1,63 @@
+#include <torch/torch.h>
+#include <QtTest>
+
+#include "model_bundle.h"
+#include "phantom_subject.h"
+#include "predictor.h"
+#include "random_stream.h"
+#include "scalar_scm.h"
+#include "segmentor.h"
+#include "tensor_bridge.h"
+
+using namespace cfx;
+
+// The committed model folder loads, and its networks still do their job on freshly rendered
+// phantom subjects (a seed no training run used).
+class TestDefaultModel : public QObject {
+  Q_OBJECT
+  const std::string dir_ = CFX_SOURCE_DIR "/models/default";
+
+ private Q_SLOTS:
+  void initTestCase() { torch::set_num_threads(2); }
+
+  void segmentorsMeasureFreshSubjects() {
+    const phantom::PhantomScm scm;
+    for (const char* name : {"segmentor", "eval_segmentor"}) {
+      const auto c = ModelBundle::loadComponent(dir_, name);
+      Segmentor segmentor(SegmentorConfig::fromJson(c.config, dir_));
+      loadModuleWeights(*segmentor, c.weights, c.weightsPath);
+      segmentor->eval();
+      torch::NoGradGuard noGrad;
+      for (int i = 0; i < 3; ++i) {
+        const auto subject =
+            phantom::renderSubject(scm, scm.sampleExogenous(phantom::RandomStream::derive(99, i)),
+                                   int(segmentor->config().size));
+        const auto areas =
+            SegmentorImpl::softAreas(segmentor->probabilities(io::toTensor(subject.image)));
+        for (size_t k = 0; k < segmentor->config().structures.size(); ++k) {
+          const double wanted = subject.attributes.get(segmentor->config().structures[k].variable);
+          QVERIFY2(std::abs(areas[0][int64_t(k)].item<double>() - wanted) < 0.5,
+                   qPrintable(QString("%1 %2: %3 vs %4")
+                                  .arg(name)
+                                  .arg(k)
+                                  .arg(areas[0][int64_t(k)].item<double>())
+                                  .arg(wanted)));
+        }
+      }
+    }
+  }
+
+  void predictorsAndScmLoad() {
+    const auto p = ModelBundle::loadComponent(dir_, "predictors");
+    Predictor predictor(PredictorConfig::fromJson(p.config, dir_));
+    loadModuleWeights(*predictor, p.weights, p.weightsPath);
+    const auto s = ModelBundle::loadComponent(dir_, "scm");
+    ScalarScm scm(ScalarScmImpl::fromJson(s.config, dir_));
+    loadModuleWeights(*scm, s.weights, s.weightsPath);
+    QCOMPARE(scm->graph().variables().size(), size_t(5));
+    QVERIFY(std::abs(scm->statistics()[1].mean - 52.0) < 1.0);  // age, from 16000 subjects
+  }
+};
+
+QTEST_APPLESS_MAIN(TestDefaultModel)
+#include "test_default_model.moc"

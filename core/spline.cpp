@@ -34,6 +34,22 @@ torch::Tensor binIndex(const torch::Tensor& edges, const torch::Tensor& v) {
   return (torch::sum(v.unsqueeze(1) >= edges, 1) - 1).clamp(0, bins - 1).unsqueeze(1);
 }
 
+// The knots and slopes at both ends of each element's bin.
+struct Bin {
+  torch::Tensor x0, y0, d0, d1, width, height, delta;
+};
+
+Bin gatherBin(const Knots& k, const torch::Tensor& i) {
+  const auto at = [&](const torch::Tensor& t, int offset) {
+    return t.gather(1, i + offset).squeeze(1);
+  };
+  Bin bin{at(k.x, 0), at(k.y, 0), at(k.slope, 0), at(k.slope, 1), {}, {}, {}};
+  bin.width = at(k.x, 1) - bin.x0;
+  bin.height = at(k.y, 1) - bin.y0;
+  bin.delta = bin.height / bin.width;
+  return bin;
+}
+
 }  // namespace
 
 std::pair<torch::Tensor, torch::Tensor> splineForward(const torch::Tensor& input,
@@ -44,11 +60,9 @@ std::pair<torch::Tensor, torch::Tensor> splineForward(const torch::Tensor& input
   const Knots k = knots(widths, heights, derivatives, bound);
   const auto inside = (input >= -bound) & (input <= bound);
   const auto x = input.clamp(-bound, bound);
-  const auto i = binIndex(k.x, x);
-  const auto x0 = k.x.gather(1, i).squeeze(1), x1 = k.x.gather(1, i + 1).squeeze(1);
-  const auto y0 = k.y.gather(1, i).squeeze(1), y1 = k.y.gather(1, i + 1).squeeze(1);
-  const auto d0 = k.slope.gather(1, i).squeeze(1), d1 = k.slope.gather(1, i + 1).squeeze(1);
-  const auto w = x1 - x0, h = y1 - y0, delta = h / w;
+  const Bin bin = gatherBin(k, binIndex(k.x, x));
+  const auto &x0 = bin.x0, &y0 = bin.y0, &d0 = bin.d0, &d1 = bin.d1, &w = bin.width,
+             &h = bin.height, &delta = bin.delta;
   const auto t = (x - x0) / w, tt = t * (1 - t);
   const auto denominator = delta + (d0 + d1 - 2 * delta) * tt;
   const auto y = y0 + h * (delta * t * t + d0 * tt) / denominator;
@@ -65,11 +79,9 @@ std::pair<torch::Tensor, torch::Tensor> splineInverse(const torch::Tensor& input
   const Knots k = knots(widths, heights, derivatives, bound);
   const auto inside = (input >= -bound) & (input <= bound);
   const auto y = input.clamp(-bound, bound);
-  const auto i = binIndex(k.y, y);
-  const auto x0 = k.x.gather(1, i).squeeze(1), x1 = k.x.gather(1, i + 1).squeeze(1);
-  const auto y0 = k.y.gather(1, i).squeeze(1), y1 = k.y.gather(1, i + 1).squeeze(1);
-  const auto d0 = k.slope.gather(1, i).squeeze(1), d1 = k.slope.gather(1, i + 1).squeeze(1);
-  const auto w = x1 - x0, h = y1 - y0, delta = h / w;
+  const Bin bin = gatherBin(k, binIndex(k.y, y));
+  const auto &x0 = bin.x0, &y0 = bin.y0, &d0 = bin.d0, &d1 = bin.d1, &w = bin.width,
+             &h = bin.height, &delta = bin.delta;
   const auto dy = y - y0, sum = d0 + d1 - 2 * delta;
   const auto a = h * (delta - d0) + dy * sum;
   const auto b = h * d0 - dy * sum;

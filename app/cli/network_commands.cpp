@@ -110,6 +110,22 @@ bool runTraining(torch::nn::Module& model, const Stage& stage, TrainingHooks hoo
   return true;
 }
 
+// Adds a trained network to the model folder with what is needed to reproduce and judge it.
+void saveStage(const std::string& modelDir, const std::string& component,
+               const nlohmann::json& config, torch::nn::Module& network, const Stage& stage,
+               const ArgumentParser& parser, const std::string& command, double seconds,
+               const nlohmann::json& validation) {
+  ModelBundle::saveComponent(modelDir, component, config, moduleWeights(network),
+                             {{"command", command},
+                              {"data", std::filesystem::absolute(parser.get("data")).string()},
+                              {"training", stage.options.toJson()},
+                              {"batch", stage.batch},
+                              {"seconds", seconds},
+                              {"threads", torch::get_num_threads()},
+                              {"device", describeDevice(stage.device)},
+                              {"validation", validation}});
+}
+
 std::vector<SegmentedStructure> structuresOf(const CausalGraph& graph) {
   std::vector<SegmentedStructure> structures;
   for (const auto& v : graph.variables())
@@ -298,15 +314,8 @@ int runTrainSegmentor(const std::vector<std::string>& arguments) {
   const auto json = printSegmentationScores(
       *segmentor, scoreSegmentor(*segmentor, valSet, stage.graph, stage.device),
       valSet.images.size(0), "val");
-  ModelBundle::saveComponent(modelDir, component, config.toJson(), moduleWeights(*segmentor),
-                             {{"command", commandLine("cfx train segmentor", arguments)},
-                              {"data", std::filesystem::absolute(parser.get("data")).string()},
-                              {"training", stage.options.toJson()},
-                              {"batch", stage.batch},
-                              {"seconds", seconds},
-                              {"threads", torch::get_num_threads()},
-                              {"device", describeDevice(stage.device)},
-                              {"validation", json}});
+  saveStage(modelDir, component, config.toJson(), *segmentor, stage, parser,
+            commandLine("cfx train segmentor", arguments), seconds, json);
   std::printf("saved %s to %s/model.json (%.0f s)\n", component.c_str(), modelDir.c_str(), seconds);
   return 0;
 }
@@ -404,15 +413,8 @@ int runTrainPredictors(const std::vector<std::string>& arguments) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const auto json = printPredictionScores(
       scorePredictor(*predictor, valSet, stage.graph, stage.device), valSet.images.size(0), "val");
-  ModelBundle::saveComponent(modelDir, "predictors", config.toJson(), moduleWeights(*predictor),
-                             {{"command", commandLine("cfx train predictors", arguments)},
-                              {"data", std::filesystem::absolute(parser.get("data")).string()},
-                              {"training", stage.options.toJson()},
-                              {"batch", stage.batch},
-                              {"seconds", seconds},
-                              {"threads", torch::get_num_threads()},
-                              {"device", describeDevice(stage.device)},
-                              {"validation", json}});
+  saveStage(modelDir, "predictors", config.toJson(), *predictor, stage, parser,
+            commandLine("cfx train predictors", arguments), seconds, json);
   std::printf("saved predictors to %s/model.json (%.0f s)\n", modelDir.c_str(), seconds);
   return 0;
 }

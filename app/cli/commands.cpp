@@ -26,9 +26,11 @@ int dispatch(
 }
 
 int runTrainCommand(const std::vector<std::string>& arguments) {
-  return dispatch(
-      arguments, "train",
-      {{"scm", runTrainScm}, {"segmentor", runTrainSegmentor}, {"predictors", runTrainPredictors}});
+  return dispatch(arguments, "train",
+                  {{"scm", runTrainScm},
+                   {"segmentor", runTrainSegmentor},
+                   {"predictors", runTrainPredictors},
+                   {"hvae", runTrainHvae}});
 }
 
 int runEvaluateCommand(const std::vector<std::string>& arguments) {
@@ -49,7 +51,7 @@ const Command kCommands[] = {
      "synthetic chest radiographs with known causal truth (generate, counterfactual, gallery)",
      runPhantomCommand},
     {"data", "data sets: check a manifest, its images and masks (check)", runDataCommand},
-    {"train", "train a model stage into a model folder (scm, segmentor, predictors)",
+    {"train", "train a model stage into a model folder (scm, segmentor, predictors, hvae)",
      runTrainCommand},
     {"evaluate", "measure a trained model stage (scm, segmentor, predictors)", runEvaluateCommand},
 };

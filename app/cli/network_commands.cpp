@@ -13,9 +13,11 @@
 #include "console_progress.h"
 #include "dataset_tensors.h"
 #include "device.h"
+#include "hvae.h"
 #include "image_set.h"
 #include "interrupt.h"
 #include "model_bundle.h"
+#include "parent_encoding.h"
 #include "predictor.h"
 #include "segmentor.h"
 #include "trainer.h"
@@ -437,6 +439,115 @@ int runEvaluatePredictors(const std::vector<std::string>& arguments) {
       loadImageSet(manifest, graph, parser.get("split"), int(predictor->config().size), false);
   printPredictionScores(scorePredictor(*predictor, set, graph, torch::kCPU), set.images.size(0),
                         parser.get("split"));
+  return 0;
+}
+
+namespace {
+
+// Mean NELBO (nats per dimension) and its parts over a whole image set, in batches.
+HvaeLoss hvaeLossOn(HvaeImpl& hvae, const ImageSet& set, const torch::Tensor& parents,
+                    const torch::Device& device) {
+  torch::NoGradGuard noGrad;
+  double nelbo = 0, nll = 0, kl = 0;
+  const int64_t n = set.images.size(0);
+  for (int64_t start = 0; start < n; start += kEvaluationBatch) {
+    const int64_t end = std::min(n, start + kEvaluationBatch);
+    const auto l = hvae.loss(set.images.slice(0, start, end).to(device),
+                             parents.slice(0, start, end).to(device));
+    nelbo += l.nelbo.item<double>() * double(end - start);
+    nll += l.nll.item<double>() * double(end - start);
+    kl += l.kl.item<double>() * double(end - start);
+  }
+  return {torch::tensor(nelbo / double(n)), torch::tensor(nll / double(n)),
+          torch::tensor(kl / double(n))};
+}
+
+// 8-bit quantisation: the discretised likelihood models 256 grey levels.
+torch::Tensor quantise(const torch::Tensor& images) {
+  return ((images + 1) * 127.5).round() / 127.5 - 1;
+}
+
+}  // namespace
+
+int runTrainHvae(const std::vector<std::string>& arguments) {
+  ArgumentParser parser(
+      "cfx train hvae",
+      "Train the image mechanism: a conditional hierarchical VAE over the radiographs, given all\n"
+      "graph variables as parents, by the ELBO with a discretised Gaussian likelihood. Reports\n"
+      "the test NELBO in bits per dimension.");
+  declareStageOptions(parser, "20000", "16", "1e-3");
+  parser.required("out", "MODEL_DIR", "model folder; the HVAE is added to its model.json")
+      .option("architecture", "SPEC", "stages from the image to 1x1: RESbBLOCKS,...",
+              "128b1,64b1,32b1,16b2,8b2,4b2,1b2")
+      .option("width", "C", "channels of every block", "32")
+      .option("latents", "Z", "latent channels per latent block", "8")
+      .option("max-latent-resolution", "R", "latents only in blocks up to this resolution", "32")
+      .option("beta", "B", "weight of the KL term", "1")
+      .option("free-bits", "NATS", "KL allowance per latent channel and pixel", "0");
+  if (!parser.parse(arguments)) return 0;
+  Stage stage = prepareStage(parser);
+  stage.options.emaDecay = 0.999;
+  stage.options.skipGradNorm = 400;
+  stage.options.clipGradNorm = 200;
+  const ImageSet trainSet = loadSplit(stage, "train", false),
+                 valSet = loadSplit(stage, "val", false);
+  const ParentEncoding encoding = ParentEncoding::fit(stage.graph, trainSet.attributes);
+  const auto trainImages = quantise(trainSet.images), valImages = quantise(valSet.images);
+  const auto trainParents = encoding.encode(trainSet.attributes, stage.graph);
+  const auto valParents = encoding.encode(valSet.attributes, stage.graph);
+  const ImageSet valQuantised{valSet.ids, valImages, {}, valSet.attributes};
+
+  HvaeConfig config;
+  config.architecture = parser.get("architecture");
+  config.width = parser.getInteger("width", 4, 1024);
+  config.latentChannels = parser.getInteger("latents", 1, 256);
+  config.maxLatentResolution = parser.getInteger("max-latent-resolution", 1, 4096);
+  config.parents = encoding.size();
+  config.beta = parser.getNumber("beta");
+  config.freeBits = parser.getNumber("free-bits");
+  if (config.stages().front().resolution != stage.size)
+    throw ValidationError("cfx train hvae", "--architecture",
+                          "its first stage must be the image size " + std::to_string(stage.size));
+  Hvae hvae(config);
+  hvae->to(stage.device);
+
+  TrainingHooks hooks;
+  hooks.step = [&](int64_t, at::Generator& g) {
+    const auto index = torch::randint(trainImages.size(0), {stage.batch}, g, torch::kInt64);
+    const auto loss = hvae->loss(trainImages.index_select(0, index).to(stage.device),
+                                 trainParents.index_select(0, index).to(stage.device));
+    return StepResult{loss.nelbo,
+                      {{"nll", loss.nll.item<double>()}, {"kl", loss.kl.item<double>()}}};
+  };
+  hooks.validate = [&] {
+    const auto l = hvaeLossOn(*hvae, valQuantised, valParents, stage.device);
+    hvae->train();
+    return std::map<std::string, double>{{"val_bits_per_dim", l.bitsPerDim()}};
+  };
+  const std::string modelDir = parser.get("out");
+  const auto start = std::chrono::steady_clock::now();
+  if (!runTraining(*hvae, stage, hooks, modelDir + "/runs/hvae", "train hvae")) return 130;
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  const ImageSet testSet = loadSplit(stage, "test", false);
+  const ImageSet testQuantised{testSet.ids, quantise(testSet.images), {}, testSet.attributes};
+  const auto val = hvaeLossOn(*hvae, valQuantised, valParents, stage.device);
+  const auto test = hvaeLossOn(*hvae, testQuantised,
+                               encoding.encode(testSet.attributes, stage.graph), stage.device);
+  std::printf("%-6s %14s %14s %14s\n", "split", "NELBO bits/dim", "NLL bits/dim", "KL bits/dim");
+  for (const auto& [name, l] :
+       std::vector<std::pair<const char*, HvaeLoss>>{{"val", val}, {"test", test}})
+    std::printf("%-6s %14.4f %14.4f %14.4f\n", name, l.bitsPerDim(),
+                l.nll.item<double>() / std::log(2.0), l.kl.item<double>() / std::log(2.0));
+  const nlohmann::json json = {{"val_bits_per_dim", val.bitsPerDim()},
+                               {"test_bits_per_dim", test.bitsPerDim()},
+                               {"test_nelbo_nats_per_dim", test.nelbo.item<double>()}};
+  const nlohmann::json componentConfig = {
+      {"hvae", config.toJson()}, {"size", stage.size}, {"parents", encoding.toJson()}};
+  saveStage(modelDir, "hvae", componentConfig, *hvae, stage, parser,
+            commandLine("cfx train hvae", arguments), seconds, json);
+  std::printf("saved hvae to %s/model.json (%.0f s)\n", modelDir.c_str(), seconds);
   return 0;
 }
 

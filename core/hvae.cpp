@@ -1,0 +1,336 @@
+#include "hvae.h"
+
+#include <cmath>
+#include <map>
+#include <regex>
+
+#include "validation_error.h"
+
+namespace cfx {
+namespace {
+
+constexpr double kLn2 = 0.69314718055994530942;
+constexpr double kHalfBin = 1.0 / 255.0;  // half of a 2/255-wide 8-bit bin on [-1, 1]
+
+// Residual bottleneck (1x1, 3x3, 3x3, 1x1 with GELUs): the one block of the HVAE. Without a
+// residual it is used as the head of the prior and posterior networks.
+class BottleneckImpl : public torch::nn::Module {
+ public:
+  BottleneckImpl(int64_t in, int64_t middle, int64_t out, bool residual, bool zeroLast)
+      : residual_(residual) {
+    using torch::nn::Conv2dOptions;
+    c1_ = register_module("c1", torch::nn::Conv2d(Conv2dOptions(in, middle, 1)));
+    c2_ = register_module("c2", torch::nn::Conv2d(Conv2dOptions(middle, middle, 3).padding(1)));
+    c3_ = register_module("c3", torch::nn::Conv2d(Conv2dOptions(middle, middle, 3).padding(1)));
+    c4_ = register_module("c4", torch::nn::Conv2d(Conv2dOptions(middle, out, 1)));
+    if (zeroLast) {
+      // Start residual branches near zero so that deep stacks begin as the identity.
+      torch::NoGradGuard noGrad;
+      c4_->weight.mul_(0.1);
+    }
+  }
+  torch::Tensor forward(const torch::Tensor& x) {
+    auto h = c1_(torch::gelu(x));
+    h = c2_(torch::gelu(h));
+    h = c3_(torch::gelu(h));
+    h = c4_(torch::gelu(h));
+    return residual_ ? x + h : h;
+  }
+
+ private:
+  bool residual_;
+  torch::nn::Conv2d c1_{nullptr}, c2_{nullptr}, c3_{nullptr}, c4_{nullptr};
+};
+TORCH_MODULE(Bottleneck);
+
+torch::Tensor broadcastParents(const torch::Tensor& parents, int64_t resolution) {
+  return parents.view({parents.size(0), parents.size(1), 1, 1})
+      .expand({-1, -1, resolution, resolution});
+}
+
+// KL(N(qm, exp(qs)^2) || N(pm, exp(ps)^2)) element-wise, with log standard deviations qs, ps.
+torch::Tensor gaussianKl(const torch::Tensor& qm, const torch::Tensor& qs, const torch::Tensor& pm,
+                         const torch::Tensor& ps) {
+  return ps - qs + (torch::exp(2 * qs) + (qm - pm).pow(2)) / (2 * torch::exp(2 * ps)) - 0.5;
+}
+
+torch::Tensor standardNormalCdf(const torch::Tensor& x) {
+  return 0.5 * (1 + torch::erf(x / std::sqrt(2.0)));
+}
+
+}  // namespace
+
+// One decoder block. With a latent it has a prior, a posterior and a projection of (z, parents).
+class DecoderBlockImpl : public torch::nn::Module {
+ public:
+  DecoderBlockImpl(const HvaeConfig& c, int64_t resolution, bool latent)
+      : resolution_(resolution), latent_(latent) {
+    const int64_t w = c.width, middle = std::max<int64_t>(4, c.width / 4), z = c.latentChannels,
+                  p = c.parents;
+    conditionPrior_ = c.conditionPrior;
+    if (latent) {
+      prior_ = register_module(
+          "prior", Bottleneck(w + (conditionPrior_ ? p : 0), middle, 2 * z + w, false, true));
+      posterior_ = register_module("posterior", Bottleneck(2 * w + p, middle, 2 * z, false, false));
+      projection_ =
+          register_module("projection", torch::nn::Conv2d(torch::nn::Conv2dOptions(z + p, w, 1)));
+      torch::NoGradGuard noGrad;
+      projection_->weight.mul_(0.1);
+    }
+    residual_ = register_module("residual", Bottleneck(w, middle, w, true, true));
+  }
+  int64_t resolution() const { return resolution_; }
+  bool latent() const { return latent_; }
+
+  bool conditionPrior_ = false;
+  int64_t resolution_;
+  bool latent_;
+  Bottleneck prior_{nullptr}, posterior_{nullptr}, residual_{nullptr};
+  torch::nn::Conv2d projection_{nullptr};
+};
+TORCH_MODULE(DecoderBlock);
+
+// The state of one decoder run: what the latents come from and what it produced.
+struct HvaeImpl::DecoderPass {
+  enum class Mode { Posterior, Fixed, Prior } mode = Mode::Posterior;
+  std::map<int64_t, torch::Tensor> encoder;  // activations by resolution (Posterior)
+  double temperature = 1.0;
+  at::Generator* generator = nullptr;
+  std::vector<torch::Tensor> latents;  // filled (Posterior, Prior) or read (Fixed)
+  std::vector<torch::Tensor> kl;       // per latent block [N] summed over the block (Posterior)
+  bool sampleLatents = true;           // Posterior: sample (training) or scale about the mean
+};
+
+std::vector<HvaeStage> parseHvaeArchitecture(const std::string& text, const std::string& source) {
+  std::vector<HvaeStage> stages;
+  const std::regex item(R"((\d+)b(\d+))");
+  size_t start = 0;
+  while (start <= text.size()) {
+    const size_t comma = text.find(',', start);
+    const std::string part =
+        text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    std::smatch match;
+    if (!std::regex_match(part, match, item))
+      throw ValidationError(source, "hvae.architecture",
+                            "'" + part + "' is not RESbBLOCKS (e.g. 32b2)");
+    stages.push_back({std::stoll(match[1]), std::stoll(match[2])});
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  for (size_t i = 0; i < stages.size(); ++i) {
+    if (stages[i].blocks < 1)
+      throw ValidationError(source, "hvae.architecture", "a stage needs at least one block");
+    if (i > 0 && (stages[i].resolution >= stages[i - 1].resolution ||
+                  stages[i - 1].resolution % stages[i].resolution))
+      throw ValidationError(source, "hvae.architecture",
+                            "resolutions must fall, each dividing the one before");
+  }
+  if (stages.empty() || stages.back().resolution != 1)
+    throw ValidationError(source, "hvae.architecture", "the last stage must be at resolution 1");
+  return stages;
+}
+
+std::vector<HvaeStage> HvaeConfig::stages() const {
+  return parseHvaeArchitecture(architecture, "hvae config");
+}
+
+nlohmann::json HvaeConfig::toJson() const {
+  return {{"architecture", architecture},
+          {"width", width},
+          {"latent_channels", latentChannels},
+          {"max_latent_resolution", maxLatentResolution},
+          {"parents", parents},
+          {"condition_prior", conditionPrior},
+          {"beta", beta},
+          {"free_bits", freeBits}};
+}
+
+HvaeConfig HvaeConfig::fromJson(const nlohmann::json& json, const std::string& source) {
+  HvaeConfig c;
+  try {
+    c.architecture = json.at("architecture").get<std::string>();
+    c.width = json.at("width");
+    c.latentChannels = json.at("latent_channels");
+    c.maxLatentResolution = json.at("max_latent_resolution");
+    c.parents = json.at("parents");
+    c.conditionPrior = json.value("condition_prior", false);
+    c.beta = json.value("beta", 1.0);
+    c.freeBits = json.value("free_bits", 0.0);
+  } catch (const nlohmann::json::exception& e) {
+    throw ValidationError(source, "hvae",
+                          std::string("expected architecture, width, latent_channels, "
+                                      "max_latent_resolution, parents: ") +
+                              e.what());
+  }
+  parseHvaeArchitecture(c.architecture, source);
+  if (c.width < 4 || c.latentChannels < 1 || c.parents < 0)
+    throw ValidationError(source, "hvae",
+                          "width >= 4, latent_channels >= 1 and parents >= 0 expected");
+  return c;
+}
+
+double HvaeLoss::bitsPerDim() const {
+  return nelbo.item<double>() / kLn2;
+}
+
+torch::Tensor discretisedGaussianLogLikelihood(const torch::Tensor& images,
+                                               const torch::Tensor& loc,
+                                               const torch::Tensor& logScale) {
+  const auto inverseScale = torch::exp(-logScale);
+  const auto centred = images - loc;
+  const auto upper = inverseScale * (centred + kHalfBin),
+             lower = inverseScale * (centred - kHalfBin);
+  const auto cdfUpper = standardNormalCdf(upper), cdfLower = standardNormalCdf(lower);
+  // The edge bins take the whole tails.
+  const auto logCdfUpper = torch::log(cdfUpper.clamp_min(1e-12));
+  const auto logOneMinusCdfLower = torch::log((1 - cdfLower).clamp_min(1e-12));
+  const auto mass = cdfUpper - cdfLower;
+  // Where the bin's mass underflows, the density at its centre times its width is used instead.
+  const auto logDensity = -0.5 * (centred * inverseScale).pow(2) - logScale -
+                          0.5 * std::log(2 * M_PI) + std::log(2 * kHalfBin);
+  const auto logMass = torch::where(mass > 1e-5, torch::log(mass.clamp_min(1e-12)), logDensity);
+  return torch::where(images < -1 + 1e-3, logCdfUpper,
+                      torch::where(images > 1 - 1e-3, logOneMinusCdfLower, logMass));
+}
+
+HvaeImpl::HvaeImpl(HvaeConfig config) : config_(std::move(config)) {
+  stages_ = config_.stages();
+  const int64_t w = config_.width, middle = std::max<int64_t>(4, w / 4);
+  stem_ = register_module("stem", torch::nn::Conv2d(torch::nn::Conv2dOptions(1, w, 3).padding(1)));
+  encoder_ = register_module("encoder", torch::nn::ModuleList());
+  for (const auto& stage : stages_)
+    for (int64_t b = 0; b < stage.blocks; ++b)
+      encoder_->push_back(Bottleneck(w + config_.parents, middle, w, false, false));
+  decoder_ = register_module("decoder", torch::nn::ModuleList());
+  for (auto stage = stages_.rbegin(); stage != stages_.rend(); ++stage)
+    for (int64_t b = 0; b < stage->blocks; ++b)
+      decoder_->push_back(DecoderBlock(config_, stage->resolution,
+                                       stage->resolution <= config_.maxLatentResolution));
+  bias_ = register_parameter(
+      "bias", torch::zeros({1, w, stages_.back().resolution, stages_.back().resolution}));
+  head_ = register_module("head", torch::nn::Conv2d(torch::nn::Conv2dOptions(w, 2, 1)));
+}
+
+torch::Tensor HvaeImpl::runDecoder(DecoderPass& pass, const torch::Tensor& parents) {
+  const int64_t n = parents.size(0);
+  torch::Tensor h = bias_.expand({n, -1, -1, -1});
+  size_t latentIndex = 0;
+  for (const auto& module : *decoder_) {
+    auto& block = *module->as<DecoderBlockImpl>();
+    const int64_t r = block.resolution();
+    if (h.size(2) != r) h = torch::upsample_nearest2d(h, {r, r});
+    if (block.latent()) {
+      const auto pa = broadcastParents(parents, r);
+      const auto prior = block.prior_(block.conditionPrior_ ? torch::cat({h, pa}, 1) : h);
+      const int64_t z = config_.latentChannels;
+      const auto pm = prior.narrow(1, 0, z), ps = prior.narrow(1, z, z).clamp(-7, 3),
+                 feature = prior.narrow(1, 2 * z, config_.width);
+      torch::Tensor latent;
+      if (pass.mode == DecoderPass::Mode::Posterior) {
+        const auto q = block.posterior_(torch::cat({h, pass.encoder.at(r), pa}, 1));
+        const auto qm = q.narrow(1, 0, z), qs = q.narrow(1, z, z).clamp(-7, 3);
+        const auto eps = pass.generator ? torch::randn(qm.sizes(), *pass.generator,
+                                                       qm.options().device(torch::kCPU))
+                                              .to(qm.device())
+                                        : torch::randn_like(qm);
+        latent = qm + (pass.sampleLatents ? 1.0 : pass.temperature) * torch::exp(qs) * eps;
+        auto kl = gaussianKl(qm, qs, pm, ps);
+        if (config_.freeBits > 0) {
+          // Free bits: per latent channel, KL below the allowance (nats per pixel) costs nothing.
+          const auto perChannel = kl.mean({0, 2, 3}, true);
+          kl = kl * (perChannel > config_.freeBits).to(kl.dtype());
+        }
+        pass.kl.push_back(kl.sum({1, 2, 3}));
+        pass.latents.push_back(latent);
+      } else if (pass.mode == DecoderPass::Mode::Fixed) {
+        latent = pass.latents.at(latentIndex);
+      } else {
+        const auto eps = pass.generator ? torch::randn(pm.sizes(), *pass.generator,
+                                                       pm.options().device(torch::kCPU))
+                                              .to(pm.device())
+                                        : torch::randn_like(pm);
+        latent = pm + pass.temperature * torch::exp(ps) * eps;
+        pass.latents.push_back(latent);
+      }
+      ++latentIndex;
+      h = h + feature + block.projection_(torch::cat({latent, pa}, 1));
+    }
+    h = block.residual_(h);
+  }
+  return head_(torch::gelu(h));
+}
+
+namespace {
+
+std::map<int64_t, torch::Tensor> encode(torch::nn::Conv2d& stem, torch::nn::ModuleList& encoder,
+                                        const std::vector<HvaeStage>& stages,
+                                        const torch::Tensor& images, const torch::Tensor& parents) {
+  std::map<int64_t, torch::Tensor> activations;
+  torch::Tensor h = stem(images);
+  size_t index = 0;
+  for (size_t s = 0; s < stages.size(); ++s) {
+    const int64_t r = stages[s].resolution;
+    if (h.size(2) != r) h = torch::avg_pool2d(h, h.size(2) / r);
+    for (int64_t b = 0; b < stages[s].blocks; ++b)
+      h = h + encoder[index++]->as<BottleneckImpl>()->forward(
+                  torch::cat({h, broadcastParents(parents, r)}, 1));
+    activations[r] = h;
+  }
+  return activations;
+}
+
+}  // namespace
+
+HvaeLoss HvaeImpl::loss(const torch::Tensor& images, const torch::Tensor& parents) {
+  if (images.size(2) != stages_.front().resolution || images.size(3) != stages_.front().resolution)
+    throw ValidationError("hvae", "images",
+                          "expected " + std::to_string(stages_.front().resolution) + " px images");
+  DecoderPass pass;
+  pass.encoder = encode(stem_, encoder_, stages_, images, parents);
+  const auto out = runDecoder(pass, parents);
+  const auto loc = out.narrow(1, 0, 1), logScale = out.narrow(1, 1, 1).clamp(-7, 2);
+  const double dims = double(images.size(1) * images.size(2) * images.size(3));
+  const auto nll = -discretisedGaussianLogLikelihood(images, loc, logScale).sum({1, 2, 3}) / dims;
+  auto kl = torch::zeros_like(nll);
+  for (const auto& k : pass.kl) kl = kl + k;
+  kl = kl / dims;
+  return {(nll + config_.beta * kl).mean(), nll.mean(), kl.mean()};
+}
+
+HvaeAbduction HvaeImpl::abduct(const torch::Tensor& images, const torch::Tensor& parents,
+                               double latentTemperature, at::Generator* generator) {
+  DecoderPass pass;
+  pass.encoder = encode(stem_, encoder_, stages_, images, parents);
+  pass.sampleLatents = false;
+  pass.temperature = latentTemperature;
+  pass.generator = generator;
+  const auto out = runDecoder(pass, parents);
+  const auto loc = out.narrow(1, 0, 1), logScale = out.narrow(1, 1, 1).clamp(-7, 2);
+  return {pass.latents, (images - loc) * torch::exp(-logScale)};
+}
+
+std::pair<torch::Tensor, torch::Tensor> HvaeImpl::decode(const std::vector<torch::Tensor>& latents,
+                                                         const torch::Tensor& parents) {
+  DecoderPass pass;
+  pass.mode = DecoderPass::Mode::Fixed;
+  pass.latents = latents;
+  const auto out = runDecoder(pass, parents);
+  return {out.narrow(1, 0, 1), out.narrow(1, 1, 1).clamp(-7, 2)};
+}
+
+torch::Tensor HvaeImpl::counterfactual(const HvaeAbduction& abduction,
+                                       const torch::Tensor& parents) {
+  const auto [loc, logScale] = decode(abduction.latents, parents);
+  return (loc + torch::exp(logScale) * abduction.pixelNoise).clamp(-1, 1);
+}
+
+torch::Tensor HvaeImpl::sample(const torch::Tensor& parents, double temperature,
+                               at::Generator* generator) {
+  DecoderPass pass;
+  pass.mode = DecoderPass::Mode::Prior;
+  pass.temperature = temperature;
+  pass.generator = generator;
+  return runDecoder(pass, parents).narrow(1, 0, 1).clamp(-1, 1);
+}
+
+}  // namespace cfx

@@ -1,0 +1,129 @@
+#include "counterfactual_engine.h"
+
+#include <chrono>
+
+#include "model_bundle.h"
+#include "trainer.h"
+#include "validation_error.h"
+
+namespace cfx {
+
+std::shared_ptr<CounterfactualEngine> CounterfactualEngine::load(const std::string& modelDir,
+                                                                 const EngineOptions& options) {
+  if (options.particles < 1) throw ValidationError("engine", "particles", "expected at least 1");
+  auto engine = std::shared_ptr<CounterfactualEngine>(new CounterfactualEngine());
+  engine->options_ = options;
+  const std::string source = modelDir + "/model.json";
+
+  const auto scm = ModelBundle::loadComponent(modelDir, "scm");
+  engine->scm_ = ScalarScm(ScalarScmImpl::fromJson(scm.config, source));
+  loadModuleWeights(*engine->scm_, scm.weights, scm.weightsPath);
+
+  const auto hvae = ModelBundle::loadComponent(modelDir, "hvae");
+  if (!hvae.config.contains("hvae") || !hvae.config.contains("parents") ||
+      !hvae.config.contains("size"))
+    throw ValidationError(source, "components.hvae.config", "expected {hvae, parents, size}");
+  engine->hvae_ = Hvae(HvaeConfig::fromJson(hvae.config.at("hvae"), source));
+  loadModuleWeights(*engine->hvae_, hvae.weights, hvae.weightsPath);
+  engine->parents_ = ParentEncoding::fromJson(hvae.config.at("parents"), source);
+  engine->size_ = hvae.config.at("size").get<int64_t>();
+
+  const auto segmentor = ModelBundle::loadComponent(modelDir, "segmentor");
+  engine->segmentor_ = Segmentor(SegmentorConfig::fromJson(segmentor.config, source));
+  loadModuleWeights(*engine->segmentor_, segmentor.weights, segmentor.weightsPath);
+  if (engine->segmentor_->config().size != engine->size_)
+    throw ValidationError(source, "components.segmentor.config.size",
+                          "differs from the HVAE's image size");
+  for (const auto& e : engine->parents_.entries())
+    if (!engine->scm_->graph().indexOf(e.name))
+      throw ValidationError(source, "components.hvae.config.parents",
+                            "'" + e.name + "' is not in the SCM's graph");
+
+  for (torch::nn::Module* m : {static_cast<torch::nn::Module*>(engine->hvae_.get()),
+                               static_cast<torch::nn::Module*>(engine->segmentor_.get())}) {
+    m->to(options.device);
+    m->eval();
+  }
+  engine->scm_->eval();
+  return engine;
+}
+
+torch::Tensor CounterfactualEngine::encodeParents(
+    const std::map<std::string, double>& values) const {
+  const auto& graph = scm_->graph();
+  auto row = torch::zeros({1, int64_t(graph.variables().size())});
+  for (size_t v = 0; v < graph.variables().size(); ++v)
+    row[0][int64_t(v)] = values.at(graph.variables()[v].name);
+  return parents_.encode(row, graph).to(options_.device);
+}
+
+std::map<std::string, double> CounterfactualEngine::measureAreas(const torch::Tensor& image) {
+  torch::NoGradGuard noGrad;
+  const auto areas =
+      SegmentorImpl::softAreas(segmentor_->probabilities(image.to(options_.device))).cpu();
+  std::map<std::string, double> result;
+  const auto& structures = segmentor_->config().structures;
+  for (size_t k = 0; k < structures.size(); ++k)
+    result[structures[k].variable] = areas[0][int64_t(k)].item<double>();
+  return result;
+}
+
+std::map<std::string, double> CounterfactualEngine::completeObservation(
+    const torch::Tensor& image, const std::map<std::string, double>& given) {
+  std::map<std::string, double> observed = given;
+  const auto measured = measureAreas(image);
+  for (const auto& v : scm_->graph().variables()) {
+    if (observed.count(v.name)) continue;
+    const auto it = measured.find(v.name);
+    if (it == measured.end())
+      throw ValidationError(
+          "observation", "variable '" + v.name + "'",
+          "missing: give it (e.g. --attr " + v.name + "=...) or use a DICOM that records it");
+    observed[v.name] = it->second;
+  }
+  return observed;
+}
+
+AbductedSubject CounterfactualEngine::abduct(const torch::Tensor& image,
+                                             const std::map<std::string, double>& observed) {
+  if (image.dim() != 4 || image.size(2) != size_ || image.size(3) != size_)
+    throw ValidationError(
+        "engine", "image",
+        "expected [1, 1, " + std::to_string(size_) + ", " + std::to_string(size_) + "]");
+  torch::NoGradGuard noGrad;
+  AbductedSubject subject;
+  subject.image = image.to(options_.device);
+  subject.observed = observed;
+  const auto parents = encodeParents(observed);
+  at::Generator generator = makeGenerator(options_.seed, 1);
+  for (int p = 0; p < options_.particles; ++p)
+    subject.particles.push_back(
+        hvae_->abduct(subject.image, parents, options_.latentTemperature, &generator));
+  return subject;
+}
+
+CounterfactualResult CounterfactualEngine::predict(const AbductedSubject& subject,
+                                                   const std::vector<Intervention>& interventions) {
+  const auto start = std::chrono::steady_clock::now();
+  torch::NoGradGuard noGrad;
+  CounterfactualResult result;
+  at::Generator generator =
+      makeGenerator(options_.seed, 2);  // the same answer for the same request
+  result.scalars =
+      scalarCounterfactual(*scm_, subject.observed, interventions, options_.rangePolicy, generator);
+  const auto parents = encodeParents(result.scalars.counterfactual);
+  std::vector<torch::Tensor> images;
+  for (const auto& particle : subject.particles)
+    images.push_back(hvae_->counterfactual(particle, parents));
+  const auto stack = torch::cat(images, 0);
+  const auto mean = stack.mean(0, true);
+  result.image = mean[0][0].cpu();
+  result.variance =
+      (subject.particles.size() > 1 ? stack.var(0, false) : torch::zeros_like(mean[0]))[0].cpu();
+  result.measured = measureAreas(mean);
+  result.milliseconds =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  return result;
+}
+
+}  // namespace cfx

@@ -1,0 +1,73 @@
+#pragma once
+
+#include <torch/torch.h>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "hvae.h"
+#include "intervention.h"
+#include "parent_encoding.h"
+#include "scalar_counterfactual.h"
+#include "scalar_scm.h"
+#include "segmentor.h"
+
+namespace cfx {
+
+struct EngineOptions {
+  torch::Device device = torch::kCPU;
+  int particles = 1;               // abductions per image; > 1 gives a per-pixel variance
+  double latentTemperature = 1.0;  // spread of the abducted latents about the posterior mean
+  OutOfRangePolicy rangePolicy = OutOfRangePolicy::Reject;
+  std::uint64_t seed = 0;  // abduction noise: the same image gives the same answer
+};
+
+// The exogenous state of one image: computed once, reused by every intervention.
+struct AbductedSubject {
+  torch::Tensor image;                     // [1, 1, S, S] on the engine's device, in [-1, 1]
+  std::map<std::string, double> observed;  // every graph variable
+  std::vector<HvaeAbduction> particles;
+};
+
+struct CounterfactualResult {
+  torch::Tensor image;     // [S, S] mean over particles, in [-1, 1], on the CPU
+  torch::Tensor variance;  // [S, S] per-pixel variance over particles (zeros for one particle)
+  ScalarCounterfactual scalars;            // factual and counterfactual values, what changed
+  std::map<std::string, double> measured;  // structure areas the segmentor finds on `image`
+  double milliseconds = 0.0;               // the cost of this prediction
+};
+
+// The deep SCM of a model folder: scalar SCM, HVAE and segmentor. Abduct once per image, then
+// predict any intervention with one decoder pass per particle.
+class CounterfactualEngine {
+ public:
+  static std::shared_ptr<CounterfactualEngine> load(const std::string& modelDir,
+                                                    const EngineOptions& options);
+
+  int64_t imageSize() const { return size_; }
+  const CausalGraph& graph() const { return scm_->graph(); }
+  const EngineOptions& options() const { return options_; }
+
+  // Structure areas (percent of the image) measured by the segmentor: [variable] -> value.
+  std::map<std::string, double> measureAreas(const torch::Tensor& image);
+  // Fills structure variables that `given` lacks from the segmentor; anything else missing is an
+  // error naming it.
+  std::map<std::string, double> completeObservation(const torch::Tensor& image,
+                                                    const std::map<std::string, double>& given);
+  AbductedSubject abduct(const torch::Tensor& image, const std::map<std::string, double>& observed);
+  CounterfactualResult predict(const AbductedSubject& subject,
+                               const std::vector<Intervention>& interventions);
+
+ private:
+  torch::Tensor encodeParents(const std::map<std::string, double>& values) const;
+
+  EngineOptions options_;
+  int64_t size_ = 0;
+  ScalarScm scm_{nullptr};
+  Hvae hvae_{nullptr};
+  Segmentor segmentor_{nullptr};
+  ParentEncoding parents_;
+};
+
+}  // namespace cfx

@@ -193,6 +193,64 @@ class TestCli : public QObject {
              1);
   }
 
+  void counterfactualOfOneRadiograph() {
+    const std::string model = path("full");
+    const std::vector<std::string> common = {"--data", data_, "--out", model, "--threads", "1"};
+    auto with = [&](std::vector<std::string> head, const std::vector<std::string>& tail) {
+      head.insert(head.end(), common.begin(), common.end());
+      head.insert(head.end(), tail.begin(), tail.end());
+      return head;
+    };
+    QCOMPARE(runCfx(with({"train", "scm"}, {"--steps", "5", "--hidden", "4"})), 0);
+    QCOMPARE(runCfx(with({"train", "segmentor"},
+                         {"--steps", "2", "--batch", "2", "--width", "4", "--depth", "3"})),
+             0);
+    QCOMPARE(runCfx(with({"train", "hvae"},
+                         {"--steps", "2", "--batch", "2", "--architecture", "64b1,16b1,4b1,1b1",
+                          "--width", "8", "--latents", "2", "--max-latent-resolution", "16"})),
+             0);
+    const auto manifest =
+        cfx::io::readManifest(data_ + "/manifest.csv", cfx::phantom::PhantomScm::graph());
+    const std::string out = path("cf_out");
+    QCOMPARE(runCfx({"counterfactual", "--model", model, "--image", manifest.rows[0].image,
+                     "--attr", "age=60", "--attr", "sex=F", "--do", "left_lung_area=-20%", "--out",
+                     out, "--particles", "2", "--threads", "1"}),
+             0);
+    for (const char* f : {"counterfactual.png", "factual.png", "difference.png", "variance.png",
+                          "counterfactual.json"})
+      QVERIFY2(fs::exists(out + "/" + f), f);
+    QVERIFY(!fs::exists(out + "/counterfactual.dcm"));  // the input was a PNG
+    std::ifstream in(out + "/counterfactual.json");
+    const auto json = nlohmann::json::parse(in);
+    QCOMPARE(json["factual"]["age"].get<double>(), 60.0);
+    QVERIFY(std::abs(json["counterfactual"]["left_lung_area"].get<double>() -
+                     0.8 * json["factual"]["left_lung_area"].get<double>()) < 1e-3);
+    QCOMPARE(json["intervened"][0].get<std::string>(), std::string("left_lung_area"));
+
+    // A DICOM input: age and sex come from its header, and a derived DICOM comes out.
+    const std::string dcmData = path("dcm_for_cf");
+    QCOMPARE(
+        runCfx({"phantom", "--out", dcmData, "--count", "1", "--size", "64", "--format", "dcm"}),
+        0);
+    const auto dcmManifest =
+        cfx::io::readManifest(dcmData + "/manifest.csv", cfx::phantom::PhantomScm::graph());
+    const std::string dcmOut = path("cf_dcm");
+    QCOMPARE(runCfx({"counterfactual", "--model", model, "--image", dcmManifest.rows[0].image,
+                     "--do", "age=80", "--out", dcmOut, "--threads", "1"}),
+             0);
+    const auto derived = cfx::io::readDicom(dcmOut + "/counterfactual.dcm");
+    QCOMPARE(*derived.metadata.patientAgeYears, 80.0);
+    QCOMPARE(derived.metadata.dicom->patientId, std::string("s000000"));
+    // Missing attributes and writing onto the input are refused.
+    QCOMPARE(runCfx({"counterfactual", "--model", model, "--image", manifest.rows[0].image, "--out",
+                     out}),
+             1);
+    QCOMPARE(runCfx({"counterfactual", "--model", model, "--image", dcmManifest.rows[0].image,
+                     "--out", fs::path(dcmManifest.rows[0].image).parent_path().string()}),
+             0);  // other file names: the input survives
+    QVERIFY(fs::exists(dcmManifest.rows[0].image));
+  }
+
   void dicomDataSetAndGallery() {
     const std::string dcm = path("dcm");
     QCOMPARE(runCfx({"phantom", "--out", dcm, "--count", "3", "--size", "48", "--format", "dcm"}),

@@ -1,8 +1,10 @@
 #include "commands.h"
 
+#include <algorithm>
 #include <iostream>
 
 #include "argument_parser.h"
+#include "counterfactual_command.h"
 #include "data_commands.h"
 #include "interrupt.h"
 #include "network_commands.h"
@@ -50,6 +52,9 @@ const Command kCommands[] = {
     {"phantom",
      "synthetic chest radiographs with known causal truth (generate, counterfactual, gallery)",
      runPhantomCommand},
+    {"counterfactual",
+     "the counterfactual of one radiograph under interventions (PNG, DICOM, JSON)",
+     runCounterfactualCommand},
     {"data", "data sets: check a manifest, its images and masks (check)", runDataCommand},
     {"train", "train a model stage into a model folder (scm, segmentor, predictors, hvae)",
      runTrainCommand},
@@ -60,7 +65,9 @@ void printOverview(std::ostream& out) {
   out << "usage: cfx COMMAND [options]   (cfx COMMAND --help for its options)\n\n"
          "Counterfactual explorer for chest radiographs (Seg-CFT).\n\ncommands:\n";
   for (const auto& c : kCommands)
-    out << "  " << c.name << std::string(12 - std::string(c.name).size(), ' ') << c.summary << "\n";
+    out << "  " << c.name
+        << std::string(size_t(std::max(2, 17 - int(std::string(c.name).size()))), ' ') << c.summary
+        << "\n";
 }
 
 }  // namespace

@@ -10,41 +10,51 @@ namespace cfx {
 
 std::shared_ptr<CounterfactualEngine> CounterfactualEngine::load(const std::string& modelDir,
                                                                  const EngineOptions& options) {
-  if (options.particles < 1) throw ValidationError("engine", "particles", "expected at least 1");
-  auto engine = std::shared_ptr<CounterfactualEngine>(new CounterfactualEngine());
-  engine->options_ = options;
   const std::string source = modelDir + "/model.json";
-
   const auto scm = ModelBundle::loadComponent(modelDir, "scm");
-  engine->scm_ = ScalarScm(ScalarScmImpl::fromJson(scm.config, source));
-  loadModuleWeights(*engine->scm_, scm.weights, scm.weightsPath);
+  ScalarScm scalar(ScalarScmImpl::fromJson(scm.config, source));
+  loadModuleWeights(*scalar, scm.weights, scm.weightsPath);
 
   const auto hvae = ModelBundle::loadComponent(modelDir, "hvae");
   if (!hvae.config.contains("hvae") || !hvae.config.contains("parents") ||
       !hvae.config.contains("size"))
     throw ValidationError(source, "components.hvae.config", "expected {hvae, parents, size}");
-  engine->hvae_ = Hvae(HvaeConfig::fromJson(hvae.config.at("hvae"), source));
-  loadModuleWeights(*engine->hvae_, hvae.weights, hvae.weightsPath);
-  engine->parents_ = ParentEncoding::fromJson(hvae.config.at("parents"), source);
-  engine->size_ = hvae.config.at("size").get<int64_t>();
+  Hvae image(HvaeConfig::fromJson(hvae.config.at("hvae"), source));
+  loadModuleWeights(*image, hvae.weights, hvae.weightsPath);
 
   const auto segmentor = ModelBundle::loadComponent(modelDir, "segmentor");
-  engine->segmentor_ = Segmentor(SegmentorConfig::fromJson(segmentor.config, source));
-  loadModuleWeights(*engine->segmentor_, segmentor.weights, segmentor.weightsPath);
-  if (engine->segmentor_->config().size != engine->size_)
+  Segmentor segment(SegmentorConfig::fromJson(segmentor.config, source));
+  loadModuleWeights(*segment, segmentor.weights, segmentor.weightsPath);
+  return assemble(scalar, image, ParentEncoding::fromJson(hvae.config.at("parents"), source),
+                  hvae.config.at("size").get<int64_t>(), segment, options, source);
+}
+
+std::shared_ptr<CounterfactualEngine> CounterfactualEngine::assemble(
+    ScalarScm scm, Hvae hvae, ParentEncoding parents, int64_t imageSize, Segmentor segmentor,
+    const EngineOptions& options, const std::string& source) {
+  if (options.particles < 1) throw ValidationError("engine", "particles", "expected at least 1");
+  auto engine = std::shared_ptr<CounterfactualEngine>(new CounterfactualEngine());
+  engine->options_ = options;
+  engine->scm_ = scm;
+  engine->hvae_ = hvae;
+  engine->parents_ = std::move(parents);
+  engine->size_ = imageSize;
+  engine->segmentor_ = segmentor;
+  if (segmentor->config().size != imageSize)
     throw ValidationError(source, "components.segmentor.config.size",
                           "differs from the HVAE's image size");
+  if (engine->parents_.size() != hvae->config().parents)
+    throw ValidationError(source, "components.hvae.config.parents",
+                          "count differs from the HVAE's parent input");
   for (const auto& e : engine->parents_.entries())
-    if (!engine->scm_->graph().indexOf(e.name))
+    if (!scm->graph().indexOf(e.name))
       throw ValidationError(source, "components.hvae.config.parents",
                             "'" + e.name + "' is not in the SCM's graph");
-
-  for (torch::nn::Module* m : {static_cast<torch::nn::Module*>(engine->hvae_.get()),
-                               static_cast<torch::nn::Module*>(engine->segmentor_.get())}) {
-    m->to(options.device);
-    m->eval();
-  }
-  engine->scm_->eval();
+  hvae->to(options.device);
+  hvae->eval();
+  segmentor->to(options.device);
+  segmentor->eval();
+  scm->eval();
   return engine;
 }
 

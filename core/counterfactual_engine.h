@@ -44,6 +44,12 @@ class CounterfactualEngine {
  public:
   static std::shared_ptr<CounterfactualEngine> load(const std::string& modelDir,
                                                     const EngineOptions& options);
+  // From components already in memory (benchmarks, tests); `source` names them in errors.
+  static std::shared_ptr<CounterfactualEngine> assemble(ScalarScm scm, Hvae hvae,
+                                                        ParentEncoding parents, int64_t imageSize,
+                                                        Segmentor segmentor,
+                                                        const EngineOptions& options,
+                                                        const std::string& source);
 
   int64_t imageSize() const { return size_; }
   const CausalGraph& graph() const { return scm_->graph(); }

@@ -249,6 +249,15 @@ class TestCli : public QObject {
                      "--out", fs::path(dcmManifest.rows[0].image).parent_path().string()}),
              0);  // other file names: the input survives
     QVERIFY(fs::exists(dcmManifest.rows[0].image));
+
+    QCOMPARE(runCfx({"figure", "--model", model, "--data", data_, "--out", path("figure.png"),
+                     "--subjects", "1", "--threads", "1"}),
+             0);
+    QVERIFY(fs::file_size(path("figure.png")) > 1000);
+    QCOMPARE(
+        runCfx({"bench", "--sizes", "16", "--repeats", "1", "--devices", "cpu", "--threads", "1"}),
+        0);
+    QCOMPARE(runCfx({"bench", "--sizes", "12"}), 2);
   }
 
   void dicomDataSetAndGallery() {

@@ -4,8 +4,10 @@
 #include <iostream>
 
 #include "argument_parser.h"
+#include "bench_command.h"
 #include "counterfactual_command.h"
 #include "data_commands.h"
+#include "figure_command.h"
 #include "interrupt.h"
 #include "network_commands.h"
 #include "phantom_commands.h"
@@ -55,6 +57,10 @@ const Command kCommands[] = {
     {"counterfactual",
      "the counterfactual of one radiograph under interventions (PNG, DICOM, JSON)",
      runCounterfactualCommand},
+    {"bench", "time abduction, a slider move and training at several sizes, CPU and GPU",
+     runBenchCommand},
+    {"figure", "reconstructions and counterfactuals for every variable, with difference maps",
+     runFigureCommand},
     {"data", "data sets: check a manifest, its images and masks (check)", runDataCommand},
     {"train", "train a model stage into a model folder (scm, segmentor, predictors, hvae)",
      runTrainCommand},

@@ -20,4 +20,5 @@ has eval_segmentor || "$cfx" train segmentor --data "$data/phantom-2k" --out "$m
   --width 12 --steps 1500 --batch 8 --lr 3e-3 --seed 1
 has predictors || "$cfx" train predictors --data "$data/phantom-2k" --out "$model" --steps 2500 --batch 16 --lr 2e-3 --seed 0
 has scm || "$cfx" train scm --data "$data/phantom-20k" --out "$model"
+has hvae || "$cfx" train hvae --data "$data/phantom-2k" --out "$model" --steps 8000 --batch 8 --lr 1e-3 --seed 0
 echo "model folder: $model"

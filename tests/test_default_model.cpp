@@ -1,6 +1,7 @@
 #include <torch/torch.h>
 #include <QtTest>
 
+#include "counterfactual_engine.h"
 #include "model_bundle.h"
 #include "phantom_subject.h"
 #include "predictor.h"
@@ -45,6 +46,24 @@ class TestDefaultModel : public QObject {
         }
       }
     }
+  }
+
+  void engineReproducesAnImageUnderTheNullIntervention() {
+    auto engine = CounterfactualEngine::load(dir_, EngineOptions{});
+    const phantom::PhantomScm scm;
+    const auto subject = phantom::renderSubject(
+        scm, scm.sampleExogenous(phantom::RandomStream::derive(77, 1)), int(engine->imageSize()));
+    const auto image = ((io::toTensor(subject.image) + 1) * 127.5).round() / 127.5 - 1;
+    std::map<std::string, double> observed;
+    for (const auto& v : engine->graph().variables())
+      observed[v.name] = subject.attributes.get(v.name);
+    const auto abducted = engine->abduct(image, observed);
+    const auto same = engine->predict(abducted, {});
+    QVERIFY((same.image - image[0][0]).abs().max().item<double>() < 1.0 / 255.0);
+    const auto changed = engine->predict(
+        abducted, {parseIntervention("sex=" + std::string(observed["sex"] > 0.5 ? "F" : "M"),
+                                     engine->graph())});
+    QVERIFY((changed.image - image[0][0]).abs().mean().item<double>() > 1e-3);
   }
 
   void predictorsAndScmLoad() {

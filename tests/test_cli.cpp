@@ -254,6 +254,18 @@ class TestCli : public QObject {
                      "--subjects", "1", "--threads", "1"}),
              0);
     QVERIFY(fs::file_size(path("figure.png")) > 1000);
+    QCOMPARE(runCfx({"train", "segmentor", "--data", data_, "--out", model, "--component",
+                     "eval_segmentor", "--steps", "1", "--batch", "2", "--width", "4", "--depth",
+                     "2", "--threads", "1"}),
+             0);
+    const std::string report = path("cf_report.json");
+    QCOMPARE(runCfx({"evaluate", "counterfactuals", "--model", model, "--data", data_, "--split",
+                     "all", "--interventions", "6", "--threads", "1", "--report", report}),
+             0);
+    std::ifstream reportIn(report);
+    const auto evaluation = nlohmann::json::parse(reportIn);
+    QVERIFY(evaluation["composition_l1_0_255"].get<double>() <
+            0.5);  // the null intervention is exact
     QCOMPARE(
         runCfx({"bench", "--sizes", "16", "--repeats", "1", "--devices", "cpu", "--threads", "1"}),
         0);

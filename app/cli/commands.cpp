@@ -7,6 +7,7 @@
 #include "bench_command.h"
 #include "counterfactual_command.h"
 #include "data_commands.h"
+#include "evaluate_counterfactuals.h"
 #include "figure_command.h"
 #include "interrupt.h"
 #include "network_commands.h"
@@ -41,7 +42,8 @@ int runEvaluateCommand(const std::vector<std::string>& arguments) {
   return dispatch(arguments, "evaluate",
                   {{"scm", runEvaluateScm},
                    {"segmentor", runEvaluateSegmentor},
-                   {"predictors", runEvaluatePredictors}});
+                   {"predictors", runEvaluatePredictors},
+                   {"counterfactuals", runEvaluateCounterfactuals}});
 }
 
 struct Command {
@@ -64,7 +66,8 @@ const Command kCommands[] = {
     {"data", "data sets: check a manifest, its images and masks (check)", runDataCommand},
     {"train", "train a model stage into a model folder (scm, segmentor, predictors, hvae)",
      runTrainCommand},
-    {"evaluate", "measure a trained model stage (scm, segmentor, predictors)", runEvaluateCommand},
+    {"evaluate", "measure a trained model stage (scm, segmentor, predictors, counterfactuals)",
+     runEvaluateCommand},
 };
 
 void printOverview(std::ostream& out) {

@@ -3,6 +3,7 @@
 #include <QString>
 #include <QtTest>
 
+#include "trainer.h"
 #include "validation_error.h"
 
 // Runs `f` and checks it throws a cfx::ValidationError whose message contains every fragment, so
@@ -21,3 +22,20 @@
     }                                                                         \
     QVERIFY2(thrown_, "expected a ValidationError from " #statement);         \
   } while (false)
+
+namespace cfx::test {
+
+// A short training run for tests: brief warm-up, a fast EMA, no validation or checkpoints
+// between steps (the final checkpoint is still written).
+inline TrainingOptions quickTraining(int64_t steps, double learningRate) {
+  TrainingOptions options;
+  options.steps = steps;
+  options.learningRate = learningRate;
+  options.warmupSteps = 5;
+  options.emaDecay = 0.5;
+  options.validateEvery = 0;
+  options.checkpointEvery = 0;
+  return options;
+}
+
+}  // namespace cfx::test

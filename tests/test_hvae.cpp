@@ -88,13 +88,7 @@ class TestHvae : public QObject {
     at::Generator data = makeGenerator(2);
     const auto [images, parents] = discs(64, data);
     const double before = hvae->loss(images, parents).nelbo.item<double>();
-    TrainingOptions options;
-    options.steps = 200;
-    options.learningRate = 5e-3;
-    options.warmupSteps = 5;
-    options.emaDecay = 0.5;
-    options.validateEvery = 0;
-    options.checkpointEvery = 0;
+    const TrainingOptions options = test::quickTraining(200, 5e-3);
     TrainingHooks hooks;
     hooks.step = [&](int64_t, at::Generator& g) {
       const auto index = torch::randint(64, {16}, g, torch::kInt64);

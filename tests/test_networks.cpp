@@ -101,13 +101,7 @@ class TestNetworks : public QObject {
       return torch::cross_entropy_loss(logits, c) + (1 - softDice(torch::softmax(logits, 1), c));
     };
     const double before = loss(images, classes).item<double>();
-    TrainingOptions options;
-    options.steps = 60;
-    options.learningRate = 1e-2;
-    options.warmupSteps = 5;
-    options.emaDecay = 0.5;
-    options.validateEvery = 0;
-    options.checkpointEvery = 0;
+    const TrainingOptions options = test::quickTraining(60, 1e-2);
     TrainingHooks hooks;
     hooks.step = [&](int64_t, at::Generator& g) {
       const auto index = torch::randint(64, {16}, g, torch::kInt64);
@@ -133,13 +127,7 @@ class TestNetworks : public QObject {
     const auto height = (labels == 1).any(2).sum(1).to(torch::kFloat32);  // rows of the first lung
     const auto targets = torch::stack({height, (height > 8).to(torch::kFloat32)}, 1);
     const double before = predictor->loss(predictor->forward(images), targets).item<double>();
-    TrainingOptions options;
-    options.steps = 80;
-    options.learningRate = 1e-2;
-    options.warmupSteps = 5;
-    options.emaDecay = 0.5;
-    options.validateEvery = 0;
-    options.checkpointEvery = 0;
+    const TrainingOptions options = test::quickTraining(80, 1e-2);
     TrainingHooks hooks;
     hooks.step = [&](int64_t, at::Generator& g) {
       const auto index = torch::randint(64, {16}, g, torch::kInt64);

@@ -17,6 +17,7 @@
 #include "overlay.h"
 #include "png_io.h"
 #include "radiograph_reader.h"
+#include "runtime_options.h"
 #include "tensor_bridge.h"
 #include "validation_error.h"
 
@@ -50,14 +51,11 @@ int runCounterfactualCommand(const std::vector<std::string>& arguments) {
       .option("particles", "K", "abductions averaged; > 1 also writes variance.png", "1")
       .option("temperature", "T", "latent abduction temperature", "1")
       .option("seed", "S", "abduction seed", "0")
-      .flag("clamp", "clamp intervened values into the supported range instead of refusing")
-      .option("device", "cpu|cuda|auto", "where to run", "auto")
-      .option("threads", "T", "CPU threads",
-              std::to_string(std::max(1u, std::thread::hardware_concurrency())));
+      .flag("clamp", "clamp intervened values into the supported range instead of refusing");
+  declareRuntimeOptions(parser);
   if (!parser.parse(arguments)) return 0;
-  torch::set_num_threads(int(parser.getInteger("threads", 1, 256)));
   EngineOptions options;
-  options.device = resolveDevice(parser.get("device"));
+  options.device = applyRuntimeOptions(parser);
   options.particles = int(parser.getInteger("particles", 1, 256));
   options.latentTemperature = parser.getNumber("temperature");
   options.seed = std::uint64_t(parser.getInteger("seed", 0, 1L << 40));

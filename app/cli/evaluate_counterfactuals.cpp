@@ -16,6 +16,7 @@
 #include "model_bundle.h"
 #include "phantom_dataset.h"
 #include "phantom_subject.h"
+#include "runtime_options.h"
 #include "tensor_bridge.h"
 #include "trainer.h"
 #include "validation_error.h"
@@ -46,14 +47,11 @@ int runEvaluateCounterfactuals(const std::vector<std::string>& arguments) {
       .option("seed", "S", "seed of the intervention sample", "1")
       .option("split", "NAME", "split to draw subjects from (all for a data set of its own seed)",
               "test")
-      .option("report", "FILE", "also write the table as JSON")
-      .option("device", "cpu|cuda|auto", "where to run", "auto")
-      .option("threads", "T", "CPU threads",
-              std::to_string(std::max(1u, std::thread::hardware_concurrency())));
+      .option("report", "FILE", "also write the table as JSON");
+  declareRuntimeOptions(parser);
   if (!parser.parse(arguments)) return 0;
-  torch::set_num_threads(int(parser.getInteger("threads", 1, 256)));
   EngineOptions options;
-  options.device = resolveDevice(parser.get("device"));
+  options.device = applyRuntimeOptions(parser);
   const std::string modelDir = parser.get("model");
   auto engine = CounterfactualEngine::load(modelDir, options);
   const auto evalComponent = ModelBundle::loadComponent(modelDir, "eval_segmentor");

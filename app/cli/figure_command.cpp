@@ -12,6 +12,7 @@
 #include "image_set.h"
 #include "overlay.h"
 #include "png_io.h"
+#include "runtime_options.h"
 #include "tensor_bridge.h"
 
 namespace cfx::cli {
@@ -42,14 +43,11 @@ int runFigureCommand(const std::vector<std::string>& arguments) {
   parser.required("model", "MODEL_DIR", "model folder (scm, hvae, segmentor)")
       .required("data", "DIR", "data set folder")
       .required("out", "FILE", "output PNG")
-      .option("subjects", "N", "number of test subjects", "3")
-      .option("device", "cpu|cuda|auto", "where to run", "auto")
-      .option("threads", "T", "CPU threads",
-              std::to_string(std::max(1u, std::thread::hardware_concurrency())));
+      .option("subjects", "N", "number of test subjects", "3");
+  declareRuntimeOptions(parser);
   if (!parser.parse(arguments)) return 0;
-  torch::set_num_threads(int(parser.getInteger("threads", 1, 256)));
   EngineOptions options;
-  options.device = resolveDevice(parser.get("device"));
+  options.device = applyRuntimeOptions(parser);
   auto engine = CounterfactualEngine::load(parser.get("model"), options);
   const CausalGraph& graph = engine->graph();
   const io::Manifest manifest = io::readManifest(parser.get("data") + "/manifest.csv", graph);

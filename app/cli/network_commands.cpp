@@ -19,6 +19,7 @@
 #include "model_bundle.h"
 #include "parent_encoding.h"
 #include "predictor.h"
+#include "runtime_options.h"
 #include "segmentor.h"
 #include "trainer.h"
 #include "validation_error.h"
@@ -37,10 +38,8 @@ void declareStageOptions(ArgumentParser& parser, const char* steps, const char* 
       .option("steps", "N", "optimisation steps", steps)
       .option("batch", "B", "batch size", batch)
       .option("lr", "RATE", "peak learning rate (warm-up, then cosine decay to 5 %)", lr)
-      .option("seed", "S", "random seed (weights, batches, augmentation)", "0")
-      .option("device", "cpu|cuda|auto", "where to train", "auto")
-      .option("threads", "T", "CPU threads",
-              std::to_string(std::max(1u, std::thread::hardware_concurrency())));
+      .option("seed", "S", "random seed (weights, batches, augmentation)", "0");
+  declareRuntimeOptions(parser, "where to train");
 }
 
 struct Stage {
@@ -53,14 +52,12 @@ struct Stage {
 };
 
 Stage prepareStage(const ArgumentParser& parser) {
-  torch::set_num_threads(int(parser.getInteger("threads", 1, 256)));
+  const torch::Device device = applyRuntimeOptions(parser);
   const std::string dir = parser.get("data");
-  Stage stage{resolveDevice(parser.get("device")),
-              loadGraphFile(parser.has("graph") ? parser.get("graph") : dir + "/graph.json"),
-              {},
-              0,
-              {},
-              0};
+  Stage stage{
+      device, loadGraphFile(parser.has("graph") ? parser.get("graph") : dir + "/graph.json"),
+      {},     0,
+      {},     0};
   std::cerr << "device: " << describeDevice(stage.device) << ", " << torch::get_num_threads()
             << " CPU threads\n";
   stage.manifest = io::readManifest(dir + "/manifest.csv", stage.graph);

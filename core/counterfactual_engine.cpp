@@ -11,10 +11,6 @@ namespace cfx {
 std::shared_ptr<CounterfactualEngine> CounterfactualEngine::load(const std::string& modelDir,
                                                                  const EngineOptions& options) {
   const std::string source = modelDir + "/model.json";
-  const auto scm = ModelBundle::loadComponent(modelDir, "scm");
-  ScalarScm scalar(ScalarScmImpl::fromJson(scm.config, source));
-  loadModuleWeights(*scalar, scm.weights, scm.weightsPath);
-
   const auto hvae = ModelBundle::loadComponent(modelDir, "hvae");
   if (!hvae.config.contains("hvae") || !hvae.config.contains("parents") ||
       !hvae.config.contains("size"))
@@ -22,11 +18,9 @@ std::shared_ptr<CounterfactualEngine> CounterfactualEngine::load(const std::stri
   Hvae image(HvaeConfig::fromJson(hvae.config.at("hvae"), source));
   loadModuleWeights(*image, hvae.weights, hvae.weightsPath);
 
-  const auto segmentor = ModelBundle::loadComponent(modelDir, "segmentor");
-  Segmentor segment(SegmentorConfig::fromJson(segmentor.config, source));
-  loadModuleWeights(*segment, segmentor.weights, segmentor.weightsPath);
-  return assemble(scalar, image, ParentEncoding::fromJson(hvae.config.at("parents"), source),
-                  hvae.config.at("size").get<int64_t>(), segment, options, source);
+  return assemble(
+      loadScalarScm(modelDir), image, ParentEncoding::fromJson(hvae.config.at("parents"), source),
+      hvae.config.at("size").get<int64_t>(), loadSegmentor(modelDir, "segmentor"), options, source);
 }
 
 std::shared_ptr<CounterfactualEngine> CounterfactualEngine::assemble(
@@ -103,9 +97,9 @@ AbductedSubject CounterfactualEngine::abduct(const torch::Tensor& image,
   torch::NoGradGuard noGrad;
   AbductedSubject subject;
   subject.image = image.to(options_.device);
-  subject.observed = observed;
-  const auto parents = encodeParents(observed);
   at::Generator generator = makeGenerator(options_.seed, 1);
+  subject.scalars = abductScalars(*scm_, observed, generator);
+  const auto parents = encodeParents(observed);
   for (int p = 0; p < options_.particles; ++p)
     subject.particles.push_back(
         hvae_->abduct(subject.image, parents, options_.latentTemperature, &generator));
@@ -117,10 +111,10 @@ CounterfactualResult CounterfactualEngine::predict(const AbductedSubject& subjec
   const auto start = std::chrono::steady_clock::now();
   torch::NoGradGuard noGrad;
   CounterfactualResult result;
-  at::Generator generator =
-      makeGenerator(options_.seed, 2);  // the same answer for the same request
+  // The scalar noise was abducted with the image: a slider move is the SCM's prediction, one
+  // decoder pass per particle and the segmentor's measurement.
   result.scalars =
-      scalarCounterfactual(*scm_, subject.observed, interventions, options_.rangePolicy, generator);
+      scalarCounterfactual(*scm_, subject.scalars, interventions, options_.rangePolicy);
   const auto parents = encodeParents(result.scalars.counterfactual);
   std::vector<torch::Tensor> images;
   for (const auto& particle : subject.particles)

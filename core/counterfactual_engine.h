@@ -25,8 +25,8 @@ struct EngineOptions {
 
 // The exogenous state of one image: computed once, reused by every intervention.
 struct AbductedSubject {
-  torch::Tensor image;                     // [1, 1, S, S] on the engine's device, in [-1, 1]
-  std::map<std::string, double> observed;  // every graph variable
+  torch::Tensor image;      // [1, 1, S, S] on the engine's device, in [-1, 1]
+  ScalarAbduction scalars;  // every graph variable's value and noise
   std::vector<HvaeAbduction> particles;
 };
 

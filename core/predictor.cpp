@@ -1,5 +1,6 @@
 #include "predictor.h"
 
+#include "model_bundle.h"
 #include "validation_error.h"
 
 namespace cfx {
@@ -72,6 +73,14 @@ torch::Tensor PredictorImpl::loss(const torch::Tensor& outputs,
   const auto bce =
       torch::binary_cross_entropy_with_logits(outputs, targets, {}, {}, at::Reduction::None);
   return torch::where(binary_ > 0, bce, squared).sum(1).mean();
+}
+
+Predictor loadPredictor(const std::string& modelDir) {
+  const auto c = ModelBundle::loadComponent(modelDir, "predictors");
+  Predictor predictor(PredictorConfig::fromJson(c.config, modelDir + "/model.json"));
+  loadModuleWeights(*predictor, c.weights, c.weightsPath);
+  predictor->eval();
+  return predictor;
 }
 
 double rocAuc(const torch::Tensor& scores, const torch::Tensor& labels) {

@@ -48,6 +48,9 @@ class PredictorImpl : public torch::nn::Module {
 };
 TORCH_MODULE(Predictor);
 
+// The predictors of a model folder, in eval mode.
+Predictor loadPredictor(const std::string& modelDir);
+
 // Area under the ROC curve of `scores` for binary `labels` (ties count one half).
 double rocAuc(const torch::Tensor& scores, const torch::Tensor& labels);
 

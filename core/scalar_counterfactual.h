@@ -18,9 +18,23 @@ struct ScalarCounterfactual {
   std::vector<std::string> notes;              // e.g. values clamped into the supported range
 };
 
-// Abducts the observation's noise, applies the interventions (absolute or relative to the
-// observed value, range-checked by `policy`) and predicts every descendant. `observation` must
-// hold every graph variable.
+// Step 1 of a scalar counterfactual for one subject: its values as a [1, V] row and the abducted
+// noise of every variable. Done once per subject; `observation` must hold every graph variable.
+struct ScalarAbduction {
+  std::map<std::string, double> observation;
+  torch::Tensor values;
+  std::vector<torch::Tensor> noise;
+};
+ScalarAbduction abductScalars(ScalarScmImpl& scm, const std::map<std::string, double>& observation,
+                              at::Generator& generator);
+
+// Steps 2 and 3: applies the interventions (absolute or relative to the observed value,
+// range-checked by `policy`) and predicts every descendant with the abducted noise.
+ScalarCounterfactual scalarCounterfactual(ScalarScmImpl& scm, const ScalarAbduction& abduction,
+                                          const std::vector<Intervention>& interventions,
+                                          OutOfRangePolicy policy);
+
+// Both steps at once.
 ScalarCounterfactual scalarCounterfactual(ScalarScmImpl& scm,
                                           const std::map<std::string, double>& observation,
                                           const std::vector<Intervention>& interventions,

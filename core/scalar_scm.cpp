@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "model_bundle.h"
 #include "validation_error.h"
 
 namespace cfx {
@@ -192,6 +193,14 @@ std::shared_ptr<ScalarScmImpl> ScalarScmImpl::fromJson(const nlohmann::json& jso
                             "expected a finite mean and a positive std");
   }
   return std::make_shared<ScalarScmImpl>(std::move(graph), config, std::move(stats));
+}
+
+ScalarScm loadScalarScm(const std::string& modelDir) {
+  const auto c = ModelBundle::loadComponent(modelDir, "scm");
+  ScalarScm scm(ScalarScmImpl::fromJson(c.config, modelDir + "/model.json"));
+  loadModuleWeights(*scm, c.weights, c.weightsPath);
+  scm->eval();
+  return scm;
 }
 
 }  // namespace cfx

@@ -70,4 +70,7 @@ class ScalarScmImpl : public torch::nn::Module {
 };
 TORCH_MODULE(ScalarScm);
 
+// The SCM of a model folder, in eval mode.
+ScalarScm loadScalarScm(const std::string& modelDir);
+
 }  // namespace cfx

@@ -1,5 +1,6 @@
 #include "segmentor.h"
 
+#include "model_bundle.h"
 #include "validation_error.h"
 
 namespace cfx {
@@ -90,6 +91,14 @@ torch::Tensor SegmentorImpl::regionalAreas(const torch::Tensor& probabilities) c
     perStructure.push_back(torch::stack(perBand, 1));
   }
   return torch::stack(perStructure, 1);
+}
+
+Segmentor loadSegmentor(const std::string& modelDir, const std::string& component) {
+  const auto c = ModelBundle::loadComponent(modelDir, component);
+  Segmentor segmentor(SegmentorConfig::fromJson(c.config, modelDir + "/model.json"));
+  loadModuleWeights(*segmentor, c.weights, c.weightsPath);
+  segmentor->eval();
+  return segmentor;
 }
 
 torch::Tensor softDice(const torch::Tensor& probabilities, const torch::Tensor& classIndices) {

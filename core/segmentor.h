@@ -50,6 +50,9 @@ class SegmentorImpl : public torch::nn::Module {
 };
 TORCH_MODULE(Segmentor);
 
+// The segmentor stored as `component` of a model folder, in eval mode.
+Segmentor loadSegmentor(const std::string& modelDir, const std::string& component);
+
 // Mean soft Dice over the structure classes (background excluded): 1 is perfect.
 torch::Tensor softDice(const torch::Tensor& probabilities, const torch::Tensor& classIndices);
 

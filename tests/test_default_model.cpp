@@ -24,10 +24,7 @@ class TestDefaultModel : public QObject {
   void segmentorsMeasureFreshSubjects() {
     const phantom::PhantomScm scm;
     for (const char* name : {"segmentor", "eval_segmentor"}) {
-      const auto c = ModelBundle::loadComponent(dir_, name);
-      Segmentor segmentor(SegmentorConfig::fromJson(c.config, dir_));
-      loadModuleWeights(*segmentor, c.weights, c.weightsPath);
-      segmentor->eval();
+      Segmentor segmentor = loadSegmentor(dir_, name);
       torch::NoGradGuard noGrad;
       for (int i = 0; i < 3; ++i) {
         const auto subject =
@@ -67,12 +64,9 @@ class TestDefaultModel : public QObject {
   }
 
   void predictorsAndScmLoad() {
-    const auto p = ModelBundle::loadComponent(dir_, "predictors");
-    Predictor predictor(PredictorConfig::fromJson(p.config, dir_));
-    loadModuleWeights(*predictor, p.weights, p.weightsPath);
-    const auto s = ModelBundle::loadComponent(dir_, "scm");
-    ScalarScm scm(ScalarScmImpl::fromJson(s.config, dir_));
-    loadModuleWeights(*scm, s.weights, s.weightsPath);
+    Predictor predictor = loadPredictor(dir_);
+    QCOMPARE(predictor->config().targets.size(), size_t(5));
+    ScalarScm scm = loadScalarScm(dir_);
     QCOMPARE(scm->graph().variables().size(), size_t(5));
     QVERIFY(std::abs(scm->statistics()[1].mean - 52.0) < 1.0);  // age, from 16000 subjects
   }

@@ -54,11 +54,8 @@ int runEvaluateCounterfactuals(const std::vector<std::string>& arguments) {
   options.device = applyRuntimeOptions(parser);
   const std::string modelDir = parser.get("model");
   auto engine = CounterfactualEngine::load(modelDir, options);
-  const auto evalComponent = ModelBundle::loadComponent(modelDir, "eval_segmentor");
-  Segmentor evaluator(SegmentorConfig::fromJson(evalComponent.config, modelDir + "/model.json"));
-  loadModuleWeights(*evaluator, evalComponent.weights, evalComponent.weightsPath);
+  Segmentor evaluator = loadSegmentor(modelDir, "eval_segmentor");
   evaluator->to(options.device);
-  evaluator->eval();
 
   const PhantomDataset data = loadPhantomDataset(parser.get("data"));
   if (data.size != engine->imageSize())

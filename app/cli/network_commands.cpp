@@ -188,22 +188,6 @@ nlohmann::json printSegmentationScores(const SegmentorImpl& segmentor,
   return json;
 }
 
-Segmentor loadSegmentor(const std::string& modelDir, const std::string& component) {
-  const auto c = ModelBundle::loadComponent(modelDir, component);
-  Segmentor segmentor(SegmentorConfig::fromJson(c.config, modelDir + "/model.json"));
-  loadModuleWeights(*segmentor, c.weights, c.weightsPath);
-  segmentor->eval();
-  return segmentor;
-}
-
-Predictor loadPredictor(const std::string& modelDir) {
-  const auto c = ModelBundle::loadComponent(modelDir, "predictors");
-  Predictor predictor(PredictorConfig::fromJson(c.config, modelDir + "/model.json"));
-  loadModuleWeights(*predictor, c.weights, c.weightsPath);
-  predictor->eval();
-  return predictor;
-}
-
 struct PredictionScores {
   std::vector<std::string> names;
   std::vector<double> values;  // MAE (continuous) or ROC AUC (binary)

@@ -21,17 +21,7 @@
 #include "validation_error.h"
 
 namespace cfx::cli {
-namespace {
-
-ScalarScm loadScm(const std::string& modelDir) {
-  const auto component = ModelBundle::loadComponent(modelDir, "scm");
-  ScalarScm scm(ScalarScmImpl::fromJson(component.config, modelDir + "/model.json"));
-  loadModuleWeights(*scm, component.weights, component.weightsPath);
-  scm->eval();
-  return scm;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 int runTrainScm(const std::vector<std::string>& arguments) {
   ArgumentParser parser(
@@ -146,7 +136,7 @@ int runEvaluateScm(const std::vector<std::string>& arguments) {
       .option("seed", "S", "random seed of the intervention sample", "1")
       .option("report", "FILE", "also write the table as JSON");
   if (!parser.parse(arguments)) return 0;
-  ScalarScm scm = loadScm(parser.get("model"));
+  ScalarScm scm = loadScalarScm(parser.get("model"));
   const CausalGraph& graph = scm->graph();
   const PhantomDataset data = loadPhantomDataset(parser.get("data"));
   const phantom::PhantomScm truth(data.coefficients);

@@ -50,6 +50,16 @@ Bin gatherBin(const Knots& k, const torch::Tensor& i) {
   return bin;
 }
 
+// log d(output)/d(input) of the forward map at relative position t in the bin (eq. 5 of Durkan
+// et al.); the inverse's log-determinant is its negative at the solved t.
+torch::Tensor logSlope(const Bin& bin, const torch::Tensor& t) {
+  const auto tt = t * (1 - t);
+  const auto denominator = bin.delta + (bin.d0 + bin.d1 - 2 * bin.delta) * tt;
+  const auto numerator =
+      bin.delta * bin.delta * (bin.d1 * t * t + 2 * bin.delta * tt + bin.d0 * (1 - t) * (1 - t));
+  return torch::log(numerator) - 2 * torch::log(denominator);
+}
+
 }  // namespace
 
 std::pair<torch::Tensor, torch::Tensor> splineForward(const torch::Tensor& input,
@@ -66,8 +76,7 @@ std::pair<torch::Tensor, torch::Tensor> splineForward(const torch::Tensor& input
   const auto t = (x - x0) / w, tt = t * (1 - t);
   const auto denominator = delta + (d0 + d1 - 2 * delta) * tt;
   const auto y = y0 + h * (delta * t * t + d0 * tt) / denominator;
-  const auto dnum = delta * delta * (d1 * t * t + 2 * delta * tt + d0 * (1 - t) * (1 - t));
-  const auto logdet = torch::log(dnum) - 2 * torch::log(denominator);
+  const auto logdet = logSlope(bin, t);
   return {torch::where(inside, y, input), torch::where(inside, logdet, torch::zeros_like(logdet))};
 }
 
@@ -90,10 +99,7 @@ std::pair<torch::Tensor, torch::Tensor> splineInverse(const torch::Tensor& input
   // The numerically stable root of the quadratic (Durkan et al., eq. 29).
   const auto t = (2 * c) / (-b - torch::sqrt(discriminant));
   const auto x = t * w + x0;
-  const auto tt = t * (1 - t);
-  const auto denominator = delta + sum * tt;
-  const auto dnum = delta * delta * (d1 * t * t + 2 * delta * tt + d0 * (1 - t) * (1 - t));
-  const auto logdet = -(torch::log(dnum) - 2 * torch::log(denominator));
+  const auto logdet = -logSlope(bin, t);
   return {torch::where(inside, x, input), torch::where(inside, logdet, torch::zeros_like(logdet))};
 }
 

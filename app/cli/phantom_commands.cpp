@@ -95,12 +95,7 @@ int counterfactual(const std::vector<std::string>& arguments) {
   if (extension == ".png") {
     io::writeGrayPng(out, subject.image, 16);
   } else {
-    io::RadiographMetadata meta;
-    meta.patientAgeYears = subject.attributes.age;
-    meta.patientSex = subject.attributes.sex > 0.5 ? 'M' : 'F';
-    meta.dicom = io::DicomIdentity{};
-    meta.dicom->patientId = parser.get("id");
-    meta.dicom->patientName = "PHANTOM^" + parser.get("id");
+    const auto meta = phantomMetadata(parser.get("id"), subject.attributes);
     std::string what;
     for (const auto& spec : parser.all("do")) what += (what.empty() ? "" : ", ") + spec;
     io::writeDicom(out, subject.image, meta,

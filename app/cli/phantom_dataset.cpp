@@ -88,13 +88,8 @@ void generatePhantomDataset(const PhantomDatasetOptions& options,
         if (options.format == "png") {
           io::writeGrayPng(image.string(), subject.image, 16);
         } else {
-          io::RadiographMetadata meta;
-          meta.patientAgeYears = subject.attributes.age;
-          meta.patientSex = subject.attributes.sex > 0.5 ? 'M' : 'F';
-          meta.pixelSpacingMm = options.fieldOfViewMm / options.size;
-          meta.dicom = io::DicomIdentity{};
-          meta.dicom->patientName = "PHANTOM^" + id;
-          meta.dicom->patientId = id;
+          const auto meta =
+              phantomMetadata(id, subject.attributes, options.fieldOfViewMm / options.size);
           io::writeDicom(
               image.string(), subject.image, meta,
               {"SYNTHETIC PHANTOM CHEST PA - NOT FOR DIAGNOSIS",
@@ -177,6 +172,18 @@ PhantomDataset loadPhantomDataset(const std::string& dir) {
   for (auto& s : phantom::readExogenous((folder / "exogenous.bin").string()))
     data.noise[s.id] = s.noise;
   return data;
+}
+
+io::RadiographMetadata phantomMetadata(const std::string& id, const phantom::Attributes& attributes,
+                                       std::optional<double> pixelSpacingMm) {
+  io::RadiographMetadata meta;
+  meta.patientAgeYears = attributes.age;
+  meta.patientSex = attributes.sex > 0.5 ? 'M' : 'F';
+  meta.pixelSpacingMm = pixelSpacingMm;
+  meta.dicom = io::DicomIdentity{};
+  meta.dicom->patientId = id;
+  meta.dicom->patientName = "PHANTOM^" + id;
+  return meta;
 }
 
 }  // namespace cfx::cli

@@ -4,10 +4,12 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 
 #include "causal_graph.h"
 #include "phantom_scm.h"
+#include "radiograph.h"
 
 namespace cfx::cli {
 
@@ -39,5 +41,10 @@ struct PhantomDataset {
 };
 
 PhantomDataset loadPhantomDataset(const std::string& dir);
+
+// DICOM patient facts of a phantom subject: its id as PatientID, "PHANTOM^id" as its name, and
+// its age and sex.
+io::RadiographMetadata phantomMetadata(const std::string& id, const phantom::Attributes& attributes,
+                                       std::optional<double> pixelSpacingMm = std::nullopt);
 
 }  // namespace cfx::cli

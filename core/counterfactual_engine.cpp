@@ -74,8 +74,13 @@ std::map<std::string, double> CounterfactualEngine::measureAreas(const torch::Te
 
 std::map<std::string, double> CounterfactualEngine::completeObservation(
     const torch::Tensor& image, const std::map<std::string, double>& given) {
+  return completeObservation(given, measureAreas(image));
+}
+
+std::map<std::string, double> CounterfactualEngine::completeObservation(
+    const std::map<std::string, double>& given,
+    const std::map<std::string, double>& measured) const {
   std::map<std::string, double> observed = given;
-  const auto measured = measureAreas(image);
   for (const auto& v : scm_->graph().variables()) {
     if (observed.count(v.name)) continue;
     const auto it = measured.find(v.name);

@@ -61,6 +61,10 @@ class CounterfactualEngine {
   // error naming it.
   std::map<std::string, double> completeObservation(const torch::Tensor& image,
                                                     const std::map<std::string, double>& given);
+  // The same with areas already measured (to run the segmentor once per image).
+  std::map<std::string, double> completeObservation(
+      const std::map<std::string, double>& given,
+      const std::map<std::string, double>& measured) const;
   AbductedSubject abduct(const torch::Tensor& image, const std::map<std::string, double>& observed);
   CounterfactualResult predict(const AbductedSubject& subject,
                                const std::vector<Intervention>& interventions);

@@ -88,7 +88,8 @@ int runCounterfactualCommand(const std::vector<std::string>& arguments) {
     given[name] = *value;
     sources.push_back(name + " from --attr");
   }
-  const auto observed = engine->completeObservation(image, given);
+  const auto measuredFactual = engine->measureAreas(image);
+  const auto observed = engine->completeObservation(given, measuredFactual);
   std::vector<Intervention> interventions;
   for (const auto& spec : parser.all("do")) interventions.push_back(parseIntervention(spec, graph));
 
@@ -139,7 +140,7 @@ int runCounterfactualCommand(const std::vector<std::string>& arguments) {
                          {"counterfactual", result.scalars.counterfactual},
                          {"intervened", result.scalars.intervened},
                          {"changed_through_scm", result.scalars.changedThroughScm},
-                         {"measured_on_factual", engine->measureAreas(image)},
+                         {"measured_on_factual", measuredFactual},
                          {"measured_on_counterfactual", result.measured},
                          {"notes", result.scalars.notes},
                          {"particles", options.particles},

@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "image_mechanism.h"
 #include "model_bundle.h"
 #include "trainer.h"
 #include "validation_error.h"
@@ -10,17 +11,9 @@ namespace cfx {
 
 std::shared_ptr<CounterfactualEngine> CounterfactualEngine::load(const std::string& modelDir,
                                                                  const EngineOptions& options) {
-  const std::string source = modelDir + "/model.json";
-  const auto hvae = ModelBundle::loadComponent(modelDir, "hvae");
-  if (!hvae.config.contains("hvae") || !hvae.config.contains("parents") ||
-      !hvae.config.contains("size"))
-    throw ValidationError(source, "components.hvae.config", "expected {hvae, parents, size}");
-  Hvae image(HvaeConfig::fromJson(hvae.config.at("hvae"), source));
-  loadModuleWeights(*image, hvae.weights, hvae.weightsPath);
-
-  return assemble(
-      loadScalarScm(modelDir), image, ParentEncoding::fromJson(hvae.config.at("parents"), source),
-      hvae.config.at("size").get<int64_t>(), loadSegmentor(modelDir, "segmentor"), options, source);
+  const ImageMechanism mechanism = loadImageMechanism(modelDir);
+  return assemble(loadScalarScm(modelDir), mechanism.hvae, mechanism.parents, mechanism.size,
+                  loadSegmentor(modelDir, "segmentor"), options, modelDir + "/model.json");
 }
 
 std::shared_ptr<CounterfactualEngine> CounterfactualEngine::assemble(

@@ -282,11 +282,18 @@ std::map<int64_t, torch::Tensor> encode(torch::nn::Conv2d& stem, torch::nn::Modu
 }  // namespace
 
 HvaeLoss HvaeImpl::loss(const torch::Tensor& images, const torch::Tensor& parents) {
+  return lossAndAbduction(images, parents, nullptr).first;
+}
+
+std::pair<HvaeLoss, HvaeAbduction> HvaeImpl::lossAndAbduction(const torch::Tensor& images,
+                                                              const torch::Tensor& parents,
+                                                              at::Generator* generator) {
   if (images.size(2) != stages_.front().resolution || images.size(3) != stages_.front().resolution)
     throw ValidationError("hvae", "images",
                           "expected " + std::to_string(stages_.front().resolution) + " px images");
   DecoderPass pass;
   pass.encoder = encode(stem_, encoder_, stages_, images, parents);
+  pass.generator = generator;
   const auto out = runDecoder(pass, parents);
   const auto loc = out.narrow(1, 0, 1), logScale = out.narrow(1, 1, 1).clamp(-7, 2);
   const double dims = double(images.size(1) * images.size(2) * images.size(3));
@@ -294,7 +301,8 @@ HvaeLoss HvaeImpl::loss(const torch::Tensor& images, const torch::Tensor& parent
   auto kl = torch::zeros_like(nll);
   for (const auto& k : pass.kl) kl = kl + k;
   kl = kl / dims;
-  return {(nll + config_.beta * kl).mean(), nll.mean(), kl.mean()};
+  return {{(nll + config_.beta * kl).mean(), nll.mean(), kl.mean()},
+          {pass.latents, (images - loc) * torch::exp(-logScale)}};
 }
 
 HvaeAbduction HvaeImpl::abduct(const torch::Tensor& images, const torch::Tensor& parents,

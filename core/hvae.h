@@ -54,6 +54,11 @@ class HvaeImpl : public torch::nn::Module {
   const HvaeConfig& config() const { return config_; }
 
   HvaeLoss loss(const torch::Tensor& images, const torch::Tensor& parents);
+  // The ELBO and, from the same posterior pass, the abduction with sampled latents: what
+  // counterfactual fine-tuning needs per batch, at the cost of one encoder and decoder pass.
+  std::pair<HvaeLoss, HvaeAbduction> lossAndAbduction(const torch::Tensor& images,
+                                                      const torch::Tensor& parents,
+                                                      at::Generator* generator);
   // Abduction: latents from the posterior (scaled about its mean by `latentTemperature`; 0 gives
   // the posterior mean) and the pixel noise that makes the reconstruction exact.
   HvaeAbduction abduct(const torch::Tensor& images, const torch::Tensor& parents,

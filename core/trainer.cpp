@@ -160,6 +160,13 @@ TrainingOutcome train(torch::nn::Module& model, const TrainingOptions& options,
     }
     for (const auto& [key, value] : saved)
       if (key.rfind("optim/", 0) == 0) optimizerState[key.substr(6)] = value;
+    for (const auto& [name, tensor] : hooks.state) {
+      const auto it = saved.find("state/" + name);
+      if (it == saved.end() || it->second.sizes() != tensor.sizes())
+        throw ValidationError(checkpointPath.string(), "tensor 'state/" + name + "'",
+                              "missing or of another shape than the run's");
+      tensor.copy_(it->second);
+    }
     optimizer.loadState(optimizerState, checkpointPath.string());
     step = std::stoll(meta["step"]);
     skipped = std::stoll(meta["skipped"]);
@@ -171,6 +178,7 @@ TrainingOutcome train(torch::nn::Module& model, const TrainingOptions& options,
     for (const auto& [name, p] : parameters)
       tensors["model/" + name] = p, tensors["ema/" + name] = ema[name];
     for (const auto& [key, value] : optimizer.state()) tensors["optim/" + key] = value;
+    for (const auto& [name, tensor] : hooks.state) tensors["state/" + name] = tensor;
     saveSafetensors(checkpointPath.string(), tensors,
                     {{"format", "cfx-checkpoint"},
                      {"step", std::to_string(step)},

@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "safetensors.h"
+
 namespace cfx {
 
 struct TrainingOptions {
@@ -45,6 +47,9 @@ struct TrainingHooks {
   // Validation metrics, computed with the EMA weights loaded in the model. May be empty.
   std::function<std::map<std::string, double>()> validate;
   std::function<void(const TrainingProgress&)> progress;
+  // Tensors outside the model that the steps update (a Lagrange multiplier): checkpointed with the
+  // model and restored in place on resume.
+  NamedTensors state;
 };
 
 enum class TrainingOutcome { Finished, Interrupted };

@@ -5,6 +5,7 @@
 
 #include "argument_parser.h"
 #include "bench_command.h"
+#include "cft_command.h"
 #include "counterfactual_command.h"
 #include "data_commands.h"
 #include "evaluate_counterfactuals.h"
@@ -35,7 +36,8 @@ int runTrainCommand(const std::vector<std::string>& arguments) {
                   {{"scm", runTrainScm},
                    {"segmentor", runTrainSegmentor},
                    {"predictors", runTrainPredictors},
-                   {"hvae", runTrainHvae}});
+                   {"hvae", runTrainHvae},
+                   {"cft", runTrainCft}});
 }
 
 int runEvaluateCommand(const std::vector<std::string>& arguments) {
@@ -64,7 +66,7 @@ const Command kCommands[] = {
     {"figure", "reconstructions and counterfactuals for every variable, with difference maps",
      runFigureCommand},
     {"data", "data sets: check a manifest, its images and masks (check)", runDataCommand},
-    {"train", "train a model stage into a model folder (scm, segmentor, predictors, hvae)",
+    {"train", "train a model stage into a model folder (scm, segmentor, predictors, hvae, cft)",
      runTrainCommand},
     {"evaluate", "measure a trained model stage (scm, segmentor, predictors, counterfactuals)",
      runEvaluateCommand},

@@ -1,0 +1,252 @@
+#include "counterfactual_fine_tuning.h"
+
+#include <cmath>
+
+#include "validation_error.h"
+
+namespace cfx {
+
+namespace {
+
+const std::vector<std::pair<Guidance, std::string>>& guidanceNames() {
+  static const std::vector<std::pair<Guidance, std::string>> names = {
+      {Guidance::None, "none"},
+      {Guidance::Regressor, "reg"},
+      {Guidance::Segmentor, "seg"},
+      {Guidance::PositionalSegmentor, "pos-seg"}};
+  return names;
+}
+
+void freeze(torch::nn::Module& module) {
+  for (auto& p : module.parameters()) p.set_requires_grad(false);
+  module.eval();
+}
+
+}  // namespace
+
+Guidance parseGuidance(const std::string& text, const std::string& source) {
+  for (const auto& [guidance, name] : guidanceNames())
+    if (name == text) return guidance;
+  throw ValidationError(source, "guidance",
+                        "expected none, reg, seg or pos-seg, got '" + text + "'");
+}
+
+std::string guidanceName(Guidance guidance) {
+  for (const auto& [g, name] : guidanceNames())
+    if (g == guidance) return name;
+  return "?";
+}
+
+nlohmann::json CftConfig::toJson() const {
+  return {{"guidance", guidanceName(guidance)},
+          {"epsilon_nats_per_dim", epsilon},
+          {"lagrange_learning_rate", lagrangeLearningRate},
+          {"damping", damping},
+          {"initial_lambda", initialLambda},
+          {"soft_labels", softLabels},
+          {"squared_area_loss", squaredAreaLoss},
+          {"region_weight", regionWeight}};
+}
+
+CftConfig CftConfig::fromJson(const nlohmann::json& json, const std::string& source) {
+  CftConfig c;
+  try {
+    c.guidance = parseGuidance(json.at("guidance").get<std::string>(), source);
+    c.epsilon = json.at("epsilon_nats_per_dim").get<double>();
+    c.lagrangeLearningRate = json.at("lagrange_learning_rate").get<double>();
+    c.damping = json.at("damping").get<double>();
+    c.initialLambda = json.value("initial_lambda", 0.0);
+    c.softLabels = json.at("soft_labels").get<bool>();
+    c.squaredAreaLoss = json.at("squared_area_loss").get<bool>();
+    c.regionWeight = json.value("region_weight", 1.0);
+  } catch (const nlohmann::json::exception& e) {
+    throw ValidationError(source, "fine_tuning",
+                          std::string("expected guidance, epsilon_nats_per_dim, "
+                                      "lagrange_learning_rate, damping, soft_labels, "
+                                      "squared_area_loss: ") +
+                              e.what());
+  }
+  if (!std::isfinite(c.epsilon) || c.lagrangeLearningRate < 0 || c.damping < 0 ||
+      c.initialLambda < 0 || c.regionWeight < 0)
+    throw ValidationError(source, "fine_tuning",
+                          "expected a finite epsilon and non-negative rates, damping and weights");
+  return c;
+}
+
+CounterfactualFineTuning::CounterfactualFineTuning(CftConfig config, CftModels models,
+                                                   torch::Device device)
+    : config_(config), models_(std::move(models)), device_(device) {
+  freeze(*models_.scm);
+  const CausalGraph& graph = models_.scm->graph();
+  lambda_ = torch::full({1}, config_.initialLambda, torch::kFloat64);
+  if (config_.guidance == Guidance::None) return;
+  if (!models_.predictor)
+    throw ValidationError("fine-tuning", "predictors", "every guidance but none needs them");
+  freeze(*models_.predictor);
+  models_.predictor->to(device_);
+  const bool segmented =
+      config_.guidance == Guidance::Segmentor || config_.guidance == Guidance::PositionalSegmentor;
+  if (segmented) {
+    if (!models_.segmentor)
+      throw ValidationError("fine-tuning", "segmentor", "seg and pos-seg guidance need it");
+    freeze(*models_.segmentor);
+    models_.segmentor->to(device_);
+    std::vector<double> scales;
+    for (const auto& s : models_.segmentor->config().structures) {
+      const auto column = graph.indexOf(s.variable);
+      if (!column)
+        throw ValidationError("fine-tuning", "segmentor structure '" + s.variable + "'",
+                              "not a variable of the graph");
+      structureColumns_.push_back(int64_t(*column));
+      scales.push_back(models_.scm->statistics()[*column].std);
+    }
+    areaScale_ = torch::tensor(scales, torch::kFloat32).to(device_);
+  }
+  for (const auto& target : models_.predictor->config().targets) {
+    const auto column = graph.indexOf(target.name);
+    if (!column)
+      throw ValidationError("fine-tuning", "predictor target '" + target.name + "'",
+                            "not a variable of the graph");
+    predictorColumns_.push_back(int64_t(*column));
+    bool structure = false;
+    for (int64_t c : structureColumns_) structure = structure || c == int64_t(*column);
+    predictorIsStructure_.push_back(structure);
+  }
+}
+
+CftInterventions CounterfactualFineTuning::sampleInterventions(const torch::Tensor& attributes,
+                                                               at::Generator& generator) {
+  torch::NoGradGuard noGrad;
+  const auto& variables = models_.scm->graph().variables();
+  const int64_t n = attributes.size(0), v = int64_t(variables.size());
+  const auto values = attributes.to(torch::kCPU, torch::kFloat32);
+  const auto chosen = torch::randint(v, {n}, generator, torch::kInt64);
+  const auto donor = torch::randperm(n, generator, torch::kInt64);
+  auto mask = torch::zeros({n, v}, torch::kBool);
+  auto targets = values.clone();
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t column = chosen[i].item<int64_t>();
+    const Variable& variable = variables[size_t(column)];
+    mask[i][column] = true;
+    const double observed = values[i][column].item<double>();
+    double target = values[donor[i].item<int64_t>()][column].item<double>();
+    if (variable.kind == VariableKind::Binary) {
+      target = 1.0 - observed;
+    } else if (variable.kind == VariableKind::Categorical) {
+      const int64_t k = int64_t(variable.categories.size());
+      const int64_t shift = 1 + torch::randint(k - 1, {1}, generator, torch::kInt64).item<int64_t>();
+      target = double((int64_t(observed) + shift) % k);
+    }
+    targets[i][column] = target;
+  }
+  const auto noise = models_.scm->abduct(values, generator);
+  const auto counterfactual = models_.scm->counterfactual(values, noise, mask, targets);
+  return {mask, counterfactual, models_.scm->affected(mask)};
+}
+
+torch::Tensor CounterfactualFineTuning::guidanceLoss(const torch::Tensor& counterfactualImages,
+                                                     const torch::Tensor& factualImages,
+                                                     const CftInterventions& batch,
+                                                     const torch::Tensor& attributes,
+                                                     std::map<std::string, double>* scalars) {
+  const auto target = batch.counterfactual.to(device_, torch::kFloat32);
+  const auto affected = batch.affected.to(device_);
+  auto loss = torch::zeros({}, target.options());
+  if (config_.guidance == Guidance::None) return loss;
+  const bool segmented =
+      config_.guidance == Guidance::Segmentor || config_.guidance == Guidance::PositionalSegmentor;
+
+  // Predictor terms: every variable for Reg-CFT, the subject-level ones for the hybrids.
+  const auto& targets = models_.predictor->config().targets;
+  const auto outputs = models_.predictor->forward(counterfactualImages);
+  torch::Tensor factualOutputs;
+  if (config_.softLabels) {
+    torch::NoGradGuard noGrad;
+    factualOutputs = models_.predictor->forward(factualImages);
+  }
+  for (size_t t = 0; t < targets.size(); ++t) {
+    if (segmented && predictorIsStructure_[t]) continue;
+    const int64_t column = predictorColumns_[t];
+    const auto out = outputs.select(1, int64_t(t));
+    // Soft labels only where the variable was left alone and is not a structure area.
+    const bool soft = config_.softLabels && !predictorIsStructure_[t];
+    const auto keep = affected.select(1, column);
+    torch::Tensor term;
+    if (targets[t].binary) {
+      auto wanted = target.select(1, column);
+      if (soft) wanted = torch::where(keep, wanted, torch::sigmoid(factualOutputs.select(1, int64_t(t))));
+      term = torch::binary_cross_entropy_with_logits(out, wanted);
+    } else {
+      auto wanted = (target.select(1, column) - targets[t].mean) / targets[t].std;
+      if (soft) wanted = torch::where(keep, wanted, factualOutputs.select(1, int64_t(t)));
+      term = (out - wanted).pow(2).mean();
+    }
+    if (scalars) (*scalars)["guide_" + targets[t].name] = term.item<double>();
+    loss = loss + term;
+  }
+  if (!segmented) return loss;
+
+  const auto probabilities = models_.segmentor->probabilities(counterfactualImages);
+  const auto columns = torch::tensor(structureColumns_, torch::kInt64).to(device_);
+  const auto wantedAreas = target.index_select(1, columns);
+  const auto areas = SegmentorImpl::softAreas(probabilities);
+  const auto areaError = (areas - wantedAreas) / areaScale_;
+  const auto perStructure =
+      (config_.squaredAreaLoss ? areaError.pow(2) : areaError.abs()).mean(0);  // [S]
+  loss = loss + perStructure.sum();
+  if (scalars) {
+    const auto& structures = models_.segmentor->config().structures;
+    for (size_t k = 0; k < structures.size(); ++k)
+      (*scalars)["guide_" + structures[k].variable] = perStructure[int64_t(k)].item<double>();
+  }
+  if (config_.guidance == Guidance::PositionalSegmentor) {
+    // Each region keeps its share of the structure: the factual regional areas, scaled by the
+    // structure's counterfactual / factual area, are the targets of the regional variables.
+    torch::Tensor wantedRegions;
+    {
+      torch::NoGradGuard noGrad;
+      const auto factual = models_.segmentor->regionalAreas(
+          models_.segmentor->probabilities(factualImages));  // [N, S, B]
+      const auto observed = attributes.to(device_, torch::kFloat32).index_select(1, columns);
+      wantedRegions = factual * (wantedAreas / observed.clamp_min(1e-3)).unsqueeze(2);
+    }
+    const auto regions = models_.segmentor->regionalAreas(probabilities);
+    const auto regionError = (regions - wantedRegions) / areaScale_.view({1, -1, 1});
+    const auto regional =
+        (config_.squaredAreaLoss ? regionError.pow(2) : regionError.abs()).sum(2).mean(0).sum();
+    if (scalars) (*scalars)["guide_regions"] = regional.item<double>();
+    loss = loss + config_.regionWeight * regional;
+  }
+  return loss;
+}
+
+StepResult CounterfactualFineTuning::step(const torch::Tensor& images,
+                                          const torch::Tensor& attributes,
+                                          at::Generator& generator) {
+  const CausalGraph& graph = models_.scm->graph();
+  const auto factualParents = models_.parents.encode(attributes.to(torch::kCPU), graph).to(device_);
+  auto [elbo, abduction] = models_.hvae->lossAndAbduction(images, factualParents, &generator);
+  const auto constraint = elbo.nelbo - config_.epsilon;
+  std::map<std::string, double> scalars;
+  auto guide = torch::zeros({}, elbo.nelbo.options());
+  if (config_.guidance != Guidance::None) {
+    const CftInterventions batch = sampleInterventions(attributes, generator);
+    const auto parents = models_.parents.encode(batch.counterfactual, graph).to(device_);
+    const auto counterfactual = models_.hvae->counterfactual(abduction, parents);
+    guide = guidanceLoss(counterfactual, images, batch, attributes, &scalars);
+  }
+  const double c = constraint.item<double>();
+  const double multiplier = lambda_.item<double>() + config_.damping * c;
+  const auto loss = guide + multiplier * constraint;
+  scalars["guide"] = guide.item<double>();
+  scalars["nelbo"] = elbo.nelbo.item<double>();
+  scalars["kl"] = elbo.kl.item<double>();
+  scalars["constraint"] = c;
+  scalars["lambda"] = lambda_.item<double>();
+  // Projected gradient ascent on the multiplier: it grows while the constraint is violated.
+  if (std::isfinite(c))
+    lambda_.fill_(std::max(0.0, lambda_.item<double>() + config_.lagrangeLearningRate * c));
+  return {loss, scalars};
+}
+
+}  // namespace cfx

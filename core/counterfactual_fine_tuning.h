@@ -1,0 +1,96 @@
+#pragma once
+
+#include <torch/torch.h>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "hvae.h"
+#include "parent_encoding.h"
+#include "predictor.h"
+#include "scalar_scm.h"
+#include "segmentor.h"
+#include "trainer.h"
+
+namespace cfx {
+
+// What checks the counterfactual during fine-tuning (method.md section 4).
+enum class Guidance {
+  None,                // the ELBO constraint alone: the control for "more training"
+  Regressor,           // Reg-CFT: anti-causal predictors for every variable
+  Segmentor,           // Seg-CFT: segmentor areas for structures, predictors for the rest
+  PositionalSegmentor  // Pos-Seg-CFT: Seg-CFT plus the areas of each structure's regions
+};
+Guidance parseGuidance(const std::string& text, const std::string& source);
+std::string guidanceName(Guidance guidance);
+
+struct CftConfig {
+  Guidance guidance = Guidance::Segmentor;
+  // The constraint: NELBO(x, pa) <= epsilon, in nats per dimension; measured from the pretrained
+  // model on the training set by `cfx train cft` and stored, never typed in.
+  double epsilon = 0.0;
+  double lagrangeLearningRate = 1e-2;  // gradient ascent on lambda
+  double damping = 100.0;              // d in (lambda + d * stopgrad(c)) * c
+  double initialLambda = 0.0;
+  // Non-intervened subject-level variables are pulled toward the predictor's own soft prediction
+  // on the factual image instead of the hard label (against attribute amplification).
+  bool softLabels = true;
+  bool squaredAreaLoss = false;  // L1 (default) or squared error of the normalised area
+  double regionWeight = 1.0;     // Pos-Seg-CFT: weight of the regional terms
+
+  nlohmann::json toJson() const;
+  static CftConfig fromJson(const nlohmann::json& json, const std::string& source);
+};
+
+// The frozen parts of the deep SCM and the guidance networks; only the HVAE is fine-tuned.
+struct CftModels {
+  ScalarScm scm{nullptr};
+  Hvae hvae{nullptr};
+  ParentEncoding parents;
+  Segmentor segmentor{nullptr};
+  Predictor predictor{nullptr};
+};
+
+// One batch's interventions: which variable of each element was set, and the resulting parents.
+struct CftInterventions {
+  torch::Tensor mask;            // [N, V] bool: the intervened entry of each row
+  torch::Tensor counterfactual;  // [N, V] natural units, descendants propagated by the SCM
+  torch::Tensor affected;        // [N, V] bool: intervened entries and their descendants
+};
+
+// The fine-tuning objective: L_guide(x*, pa*) + (lambda + d * stopgrad(c)) * c, with
+// c = NELBO(x, pa) - epsilon and lambda updated by projected gradient ascent after every step.
+class CounterfactualFineTuning {
+ public:
+  CounterfactualFineTuning(CftConfig config, CftModels models, torch::Device device);
+
+  const CftConfig& config() const { return config_; }
+  double lambda() const { return lambda_.item<double>(); }
+  // The multiplier as a tensor the trainer checkpoints and restores in place.
+  torch::Tensor lambdaState() const { return lambda_; }
+
+  // One intervention per element: a variable chosen uniformly; a continuous value taken from
+  // another element of the batch (the data distribution), a binary one flipped.
+  CftInterventions sampleInterventions(const torch::Tensor& attributes, at::Generator& generator);
+  // The loss of one batch (images in [-1, 1], 8-bit quantised; attributes [N, V] in graph order)
+  // and the numbers to log. Updates lambda.
+  StepResult step(const torch::Tensor& images, const torch::Tensor& attributes,
+                  at::Generator& generator);
+  // The guidance term alone for given counterfactual images and parents (tests, evaluation).
+  torch::Tensor guidanceLoss(const torch::Tensor& counterfactualImages,
+                             const torch::Tensor& factualImages, const CftInterventions& batch,
+                             const torch::Tensor& attributes,
+                             std::map<std::string, double>* scalars = nullptr);
+
+ private:
+  CftConfig config_;
+  CftModels models_;
+  torch::Device device_;
+  torch::Tensor lambda_;
+  std::vector<int64_t> structureColumns_;  // graph column of each segmented structure
+  std::vector<int64_t> predictorColumns_;  // graph column of each predictor target
+  std::vector<bool> predictorIsStructure_;
+  torch::Tensor areaScale_;  // [S]: std of each structure variable, from the SCM's statistics
+};
+
+}  // namespace cfx

@@ -12,8 +12,10 @@ namespace cfx {
 std::shared_ptr<CounterfactualEngine> CounterfactualEngine::load(const std::string& modelDir,
                                                                  const EngineOptions& options) {
   const ImageMechanism mechanism = loadImageMechanism(modelDir);
-  return assemble(loadScalarScm(modelDir), mechanism.hvae, mechanism.parents, mechanism.size,
-                  loadSegmentor(modelDir, "segmentor"), options, modelDir + "/model.json");
+  auto engine = assemble(loadScalarScm(modelDir), mechanism.hvae, mechanism.parents, mechanism.size,
+                         loadSegmentor(modelDir, "segmentor"), options, modelDir + "/model.json");
+  engine->hvaeConfig_ = mechanism.config;
+  return engine;
 }
 
 std::shared_ptr<CounterfactualEngine> CounterfactualEngine::assemble(

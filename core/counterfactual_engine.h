@@ -54,6 +54,9 @@ class CounterfactualEngine {
   int64_t imageSize() const { return size_; }
   const CausalGraph& graph() const { return scm_->graph(); }
   const EngineOptions& options() const { return options_; }
+  // The stored configuration of the HVAE component (records its fine-tuning, if any); empty for
+  // an engine assembled in memory.
+  const nlohmann::json& hvaeConfig() const { return hvaeConfig_; }
 
   // Structure areas (percent of the image) measured by the segmentor: [variable] -> value.
   std::map<std::string, double> measureAreas(const torch::Tensor& image);
@@ -78,6 +81,7 @@ class CounterfactualEngine {
   Hvae hvae_{nullptr};
   Segmentor segmentor_{nullptr};
   ParentEncoding parents_;
+  nlohmann::json hvaeConfig_;
 };
 
 }  // namespace cfx

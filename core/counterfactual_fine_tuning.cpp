@@ -134,7 +134,8 @@ CftInterventions CounterfactualFineTuning::sampleInterventions(const torch::Tens
       target = 1.0 - observed;
     } else if (variable.kind == VariableKind::Categorical) {
       const int64_t k = int64_t(variable.categories.size());
-      const int64_t shift = 1 + torch::randint(k - 1, {1}, generator, torch::kInt64).item<int64_t>();
+      const int64_t shift =
+          1 + torch::randint(k - 1, {1}, generator, torch::kInt64).item<int64_t>();
       target = double((int64_t(observed) + shift) % k);
     }
     targets[i][column] = target;
@@ -174,7 +175,8 @@ torch::Tensor CounterfactualFineTuning::guidanceLoss(const torch::Tensor& counte
     torch::Tensor term;
     if (targets[t].binary) {
       auto wanted = target.select(1, column);
-      if (soft) wanted = torch::where(keep, wanted, torch::sigmoid(factualOutputs.select(1, int64_t(t))));
+      if (soft)
+        wanted = torch::where(keep, wanted, torch::sigmoid(factualOutputs.select(1, int64_t(t))));
       term = torch::binary_cross_entropy_with_logits(out, wanted);
     } else {
       auto wanted = (target.select(1, column) - targets[t].mean) / targets[t].std;

@@ -38,6 +38,10 @@ torch::Tensor SegmentorImpl::logits(const torch::Tensor& images) {
   return unet_(images);
 }
 
+torch::Tensor SegmentorImpl::features(const torch::Tensor& images) {
+  return unet_->pooledEncoderFeatures(images);
+}
+
 torch::Tensor SegmentorImpl::probabilities(const torch::Tensor& images) {
   return torch::softmax(logits(images), 1);
 }

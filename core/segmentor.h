@@ -32,6 +32,8 @@ class SegmentorImpl : public torch::nn::Module {
   const SegmentorConfig& config() const { return config_; }
 
   torch::Tensor logits(const torch::Tensor& images);  // [N, 1 + S, H, W]
+  // Image descriptors from the encoder (see UNetImpl::pooledEncoderFeatures). [N, F]
+  torch::Tensor features(const torch::Tensor& images);
   // Per-pixel class probabilities (softmax over background and structures).
   torch::Tensor probabilities(const torch::Tensor& images);
   // Soft area of each structure in percent of the image: 100 * mean over pixels of P_k. [N, S]

@@ -78,4 +78,15 @@ torch::Tensor UNetImpl::forward(const torch::Tensor& x) {
   return head_(h);
 }
 
+torch::Tensor UNetImpl::pooledEncoderFeatures(const torch::Tensor& x) {
+  std::vector<torch::Tensor> pooled;
+  torch::Tensor h = x;
+  for (size_t level = 0; level < down_.size(); ++level) {
+    if (level > 0) h = torch::avg_pool2d(h, 2);
+    h = down_[level](h);
+    pooled.push_back(h.mean({2, 3}));
+  }
+  return torch::cat(pooled, 1);
+}
+
 }  // namespace cfx

@@ -33,6 +33,9 @@ class UNetImpl : public torch::nn::Module {
  public:
   explicit UNetImpl(const UNetConfig& config);
   torch::Tensor forward(const torch::Tensor& x);
+  // The mean activation of every encoder level, concatenated: [N, sum of level widths]. A
+  // descriptor of the whole image for realism scores (Frechet distance, KID).
+  torch::Tensor pooledEncoderFeatures(const torch::Tensor& x);
   const UNetConfig& config() const { return config_; }
 
  private:

@@ -87,14 +87,29 @@ void writeLabelPng(const std::string& path, const LabelMap& labels) {
   encodeAndWrite(path, m);
 }
 
-void writeRgbPng(const std::string& path, const RgbImage& image) {
+namespace {
+
+cv::Mat toMat(const RgbImage& image) {
   cv::Mat m(image.height, image.width, CV_8UC3);
   for (int y = 0; y < image.height; ++y)
     for (int x = 0; x < image.width; ++x) {
       const auto& c = image.at(x, y);
       m.at<cv::Vec3b>(y, x) = cv::Vec3b(c[2], c[1], c[0]);  // OpenCV stores BGR
     }
-  encodeAndWrite(path, m);
+  return m;
+}
+
+}  // namespace
+
+void writeRgbPng(const std::string& path, const RgbImage& image) {
+  encodeAndWrite(path, toMat(image));
+}
+
+std::vector<unsigned char> encodeRgbPng(const RgbImage& image) {
+  std::vector<unsigned char> bytes;
+  if (!cv::imencode(".png", toMat(image), bytes))
+    throw IoError("(memory)", "encode", "PNG encoding failed");
+  return bytes;
 }
 
 }  // namespace cfx::io

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "image_buffer.h"
 
@@ -14,5 +15,7 @@ LabelMap readLabelPng(const std::string& path);
 void writeGrayPng(const std::string& path, const GrayImage& image, int bitDepth);  // 8 or 16
 void writeLabelPng(const std::string& path, const LabelMap& labels);
 void writeRgbPng(const std::string& path, const RgbImage& image);
+// The PNG file's bytes, for embedding (HTML reports).
+std::vector<unsigned char> encodeRgbPng(const RgbImage& image);
 
 }  // namespace cfx::io

@@ -38,6 +38,12 @@ const ArgumentParser::Spec& ArgumentParser::spec(const std::string& name) const 
   throw std::logic_error("undeclared option --" + name);
 }
 
+ArgumentParser& ArgumentParser::positional(const std::string& valueName, const std::string& help,
+                                           bool required) {
+  positional_ = Spec{"", valueName, help, std::nullopt, required, true, false};
+  return *this;
+}
+
 bool ArgumentParser::parse(const std::vector<std::string>& arguments) {
   for (size_t i = 0; i < arguments.size(); ++i) {
     std::string argument = arguments[i];
@@ -45,7 +51,11 @@ bool ArgumentParser::parse(const std::vector<std::string>& arguments) {
       std::cout << usage();
       return false;
     }
-    if (argument.rfind("--", 0) != 0) throw UsageError("unexpected argument '" + argument + "'");
+    if (argument.rfind("--", 0) != 0) {
+      if (!positional_) throw UsageError("unexpected argument '" + argument + "'");
+      positionals_.push_back(argument);
+      continue;
+    }
     std::string name = argument.substr(2), value;
     const auto eq = name.find('=');
     const bool inlineValue = eq != std::string::npos;
@@ -71,6 +81,8 @@ bool ArgumentParser::parse(const std::vector<std::string>& arguments) {
   for (const auto& s : specs_)
     if (s.required && !values_.count(s.name))
       throw UsageError("missing required option --" + s.name);
+  if (positional_ && positional_->required && positionals_.empty())
+    throw UsageError("missing " + positional_->valueName);
   return true;
 }
 
@@ -80,6 +92,10 @@ std::string ArgumentParser::usage() const {
     std::string part = "--" + s.name + (s.isFlag ? "" : " " + s.valueName);
     text += " " + (s.required ? part : "[" + part + "]") + (s.repeated ? "..." : "");
   }
+  if (positional_)
+    text += " " +
+            (positional_->required ? positional_->valueName : "[" + positional_->valueName + "]") +
+            "... (" + positional_->help + ")";
   text += "\n\n" + summary_ + "\n\noptions:\n";
   for (const auto& s : specs_) {
     std::string left = "  --" + s.name + (s.isFlag ? "" : " " + s.valueName);

@@ -26,6 +26,9 @@ class ArgumentParser {
   ArgumentParser& repeated(const std::string& name, const std::string& valueName,
                            const std::string& help);
   ArgumentParser& flag(const std::string& name, const std::string& help);
+  // Accepts arguments that are not options (e.g. folders); `required` demands at least one.
+  ArgumentParser& positional(const std::string& valueName, const std::string& help, bool required);
+  const std::vector<std::string>& positionals() const { return positionals_; }
 
   // Returns false when --help was asked for (usage already printed to stdout).
   bool parse(const std::vector<std::string>& arguments);
@@ -48,6 +51,8 @@ class ArgumentParser {
   std::string command_, summary_;
   std::vector<Spec> specs_;
   std::map<std::string, std::vector<std::string>> values_;
+  std::optional<Spec> positional_;
+  std::vector<std::string> positionals_;
 };
 
 // The command as typed, for model provenance.

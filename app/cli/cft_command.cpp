@@ -44,8 +44,8 @@ double measuredEpsilon(HvaeImpl& hvae, const ImageSet& train, const torch::Tenso
                             std::string("expected a number: ") + e.what());
     }
   }
-  std::cerr << "measuring the pretrained NELBO on the training split ("
-            << train.images.size(0) << " images)\n";
+  std::cerr << "measuring the pretrained NELBO on the training split (" << train.images.size(0)
+            << " images)\n";
   hvae.eval();
   const double epsilon = hvaeLossOn(hvae, train, parents, stage.device).nelbo.item<double>();
   hvae.train();
@@ -71,7 +71,8 @@ int runTrainCft(const std::vector<std::string>& arguments) {
       "  seg      Seg-CFT: segmentor areas for structures, predictors for age and sex\n"
       "  pos-seg  Seg-CFT plus the areas of each structure's cranio-caudal regions");
   declareStageOptions(parser, "1000", "8", "1e-4");
-  parser.required("model", "MODEL_DIR", "pretrained model folder (scm, hvae, segmentor, predictors)")
+  parser
+      .required("model", "MODEL_DIR", "pretrained model folder (scm, hvae, segmentor, predictors)")
       .required("guidance", "KIND", "none, reg, seg or pos-seg")
       .required("out", "MODEL_DIR2", "the fine-tuned model folder (a copy with a new hvae)")
       .option("damping", "D", "damping of the Lagrangian", "100")
@@ -128,8 +129,8 @@ int runTrainCft(const std::vector<std::string>& arguments) {
   copyModelFolder(pretrained, out);
   const fs::path runDir = fs::path(out) / "runs" / ("cft-" + guidanceName(config.guidance));
   config.epsilon = measuredEpsilon(*hvae, trainQuantised, trainParents, stage, runDir);
-  std::cerr << "epsilon (pretrained train NELBO): " << config.epsilon << " nats/dim = "
-            << config.epsilon / std::log(2.0) << " bits/dim\n";
+  std::cerr << "epsilon (pretrained train NELBO): " << config.epsilon
+            << " nats/dim = " << config.epsilon / std::log(2.0) << " bits/dim\n";
   CounterfactualFineTuning tuning(config, models, stage.device);
 
   TrainingHooks hooks;
@@ -154,14 +155,15 @@ int runTrainCft(const std::vector<std::string>& arguments) {
 
   const ImageSet testSet = loadSplit(stage, "test", false);
   const ImageSet testQuantised{testSet.ids, quantise(testSet.images), {}, testSet.attributes};
-  const auto test = hvaeLossOn(*hvae, testQuantised,
-                               mechanism.parents.encode(testSet.attributes, stage.graph),
-                               stage.device);
+  const auto test =
+      hvaeLossOn(*hvae, testQuantised, mechanism.parents.encode(testSet.attributes, stage.graph),
+                 stage.device);
   const auto val = hvaeLossOn(*hvae, valQuantised, valParents, stage.device);
-  std::printf("fine-tuned (%s): val NELBO %.4f bits/dim, test NELBO %.4f bits/dim "
-              "(epsilon %.4f bits/dim), lambda %.4g\n",
-              guidanceName(config.guidance).c_str(), val.bitsPerDim(), test.bitsPerDim(),
-              config.epsilon / std::log(2.0), tuning.lambda());
+  std::printf(
+      "fine-tuned (%s): val NELBO %.4f bits/dim, test NELBO %.4f bits/dim "
+      "(epsilon %.4f bits/dim), lambda %.4g\n",
+      guidanceName(config.guidance).c_str(), val.bitsPerDim(), test.bitsPerDim(),
+      config.epsilon / std::log(2.0), tuning.lambda());
   nlohmann::json componentConfig =
       imageMechanismConfig(hvae->config(), mechanism.parents, mechanism.size);
   componentConfig["fine_tuning"] = config.toJson();

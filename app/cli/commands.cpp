@@ -6,9 +6,10 @@
 #include "argument_parser.h"
 #include "bench_command.h"
 #include "cft_command.h"
+#include "compare_command.h"
 #include "counterfactual_command.h"
 #include "data_commands.h"
-#include "evaluate_counterfactuals.h"
+#include "evaluation_suite.h"
 #include "figure_command.h"
 #include "interrupt.h"
 #include "network_commands.h"
@@ -41,11 +42,13 @@ int runTrainCommand(const std::vector<std::string>& arguments) {
 }
 
 int runEvaluateCommand(const std::vector<std::string>& arguments) {
+  // Without a stage name it is the whole counterfactual evaluation.
+  if (arguments.empty() || arguments[0].rfind("--", 0) == 0) return runEvaluateSuite(arguments);
   return dispatch(arguments, "evaluate",
                   {{"scm", runEvaluateScm},
                    {"segmentor", runEvaluateSegmentor},
                    {"predictors", runEvaluatePredictors},
-                   {"counterfactuals", runEvaluateCounterfactuals}});
+                   {"counterfactuals", runEvaluateSuite}});
 }
 
 struct Command {
@@ -65,10 +68,12 @@ const Command kCommands[] = {
      runBenchCommand},
     {"figure", "reconstructions and counterfactuals for every variable, with difference maps",
      runFigureCommand},
+    {"compare", "one table across evaluation reports (none, reg, seg, pos-seg)", runCompareCommand},
     {"data", "data sets: check a manifest, its images and masks (check)", runDataCommand},
     {"train", "train a model stage into a model folder (scm, segmentor, predictors, hvae, cft)",
      runTrainCommand},
-    {"evaluate", "measure a trained model stage (scm, segmentor, predictors, counterfactuals)",
+    {"evaluate",
+     "evaluate counterfactuals into an HTML report, or one stage (scm, segmentor, predictors)",
      runEvaluateCommand},
 };
 

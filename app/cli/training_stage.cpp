@@ -26,7 +26,6 @@ void declareStageOptions(ArgumentParser& parser, const char* steps, const char* 
   declareRuntimeOptions(parser, "where to train");
 }
 
-
 Stage prepareStage(const ArgumentParser& parser) {
   const torch::Device device = applyRuntimeOptions(parser);
   const std::string dir = parser.get("data");

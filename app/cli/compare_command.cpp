@@ -1,0 +1,103 @@
+#include "compare_command.h"
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "argument_parser.h"
+#include "atomic_file.h"
+#include "validation_error.h"
+
+namespace cfx::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+nlohmann::json readMetrics(const std::string& reportDir) {
+  const fs::path file = fs::path(reportDir) / "metrics.json";
+  std::ifstream in(file);
+  if (!in) throw ValidationError(file.string(), "file", "not found: run cfx evaluate first");
+  try {
+    return nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    throw ValidationError(file.string(), "json", e.what());
+  }
+}
+
+// A value at a JSON pointer, formatted; "-" where the report does not have it.
+std::string cell(const nlohmann::json& metrics, const std::string& pointer, double scale,
+                 const char* spec) {
+  const nlohmann::json::json_pointer at(pointer);
+  if (!metrics.contains(at) || !metrics.at(at).is_number()) return "-";
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, spec, metrics.at(at).get<double>() * scale);
+  return buffer;
+}
+
+}  // namespace
+
+int runCompareCommand(const std::vector<std::string>& arguments) {
+  ArgumentParser parser("cfx compare",
+                        "One Markdown table of the headline metrics of several `cfx evaluate` "
+                        "reports (same data, seed and interventions expected; checked).");
+  parser.positional("REPORT_DIR", "report folders written by cfx evaluate", true)
+      .option("out", "FILE", "also write the table to this Markdown file");
+  if (!parser.parse(arguments)) return 0;
+  const auto dirs = parser.positionals();
+  if (dirs.empty()) throw UsageError("cfx compare: give at least one REPORT_DIR");
+  std::vector<nlohmann::json> reports;
+  for (const auto& d : dirs) reports.push_back(readMetrics(d));
+  for (size_t i = 1; i < reports.size(); ++i)
+    for (const char* key : {"data", "split", "interventions", "seed"})
+      if (reports[i].value(key, nlohmann::json()) != reports[0].value(key, nlohmann::json()))
+        throw ValidationError(dirs[i] + "/metrics.json", key,
+                              "differs from " + dirs[0] +
+                                  ": the models were not evaluated on "
+                                  "the same sample");
+
+  std::vector<std::string> structures;
+  for (const auto& [name, entry] : reports[0].at("by_intervention").items())
+    if (entry.contains("locality")) structures.push_back(name);
+  std::vector<std::pair<std::string, std::vector<std::string>>> columns;  // header, cells
+  const auto add = [&](const std::string& header, const std::string& pointer, double scale,
+                       const char* spec) {
+    std::vector<std::string> cells;
+    for (const auto& r : reports) cells.push_back(cell(r, pointer, scale, spec));
+    columns.push_back({header, cells});
+  };
+  for (const auto& s : structures)
+    add(s + " MAPE %", "/by_intervention/" + s + "/measured/" + s + "/mape", 100, "%.2f");
+  for (const auto& s : structures)
+    add(s + " outside L1", "/by_intervention/" + s + "/locality/outside_l1", 1, "%.3f");
+  for (const auto& s : structures)
+    add(s + " L1 to truth", "/by_intervention/" + s + "/truth/l1", 1, "%.3f");
+  add("age MAE (y)", "/by_intervention/age/measured/age/mae", 1, "%.2f");
+  add("sex accuracy", "/by_intervention/sex/measured/sex/accuracy", 1, "%.3f");
+  add("composition 1", "/composition_l1_1_cycle", 1, "%.3f");
+  add("composition 10", "/composition_l1_10_cycles", 1, "%.3f");
+  add("FD (own features)", "/realism_frechet_distance_eval_segmentor_features", 1, "%.3f");
+
+  std::string table = "| model |";
+  for (const auto& [h, c] : columns) table += " " + h + " |";
+  table += "\n|---|";
+  for (size_t i = 0; i < columns.size(); ++i) table += "---|";
+  table += "\n";
+  for (size_t r = 0; r < reports.size(); ++r) {
+    std::string name = fs::path(dirs[r]).filename().string();
+    if (name.empty()) name = dirs[r];
+    if (reports[r].contains("fine_tuning"))
+      name += " (" + reports[r]["fine_tuning"].value("guidance", "?") + ")";
+    table += "| " + name + " |";
+    for (const auto& [h, c] : columns) table += " " + c[r] + " |";
+    table += "\n";
+  }
+  std::fputs(table.c_str(), stdout);
+  if (parser.has("out"))
+    io::writeFileAtomically(parser.get("out"),
+                            std::vector<unsigned char>(table.begin(), table.end()));
+  return 0;
+}
+
+}  // namespace cfx::cli

@@ -19,6 +19,15 @@
 using cfx::cli::runCfx;
 namespace fs = std::filesystem;
 
+namespace {
+
+std::string readText(const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+}  // namespace
+
 class TestCli : public QObject {
   Q_OBJECT
   QTemporaryDir dir_;
@@ -258,14 +267,46 @@ class TestCli : public QObject {
                      "eval_segmentor", "--steps", "1", "--batch", "2", "--width", "4", "--depth",
                      "2", "--threads", "1"}),
              0);
-    const std::string report = path("cf_report.json");
-    QCOMPARE(runCfx({"evaluate", "counterfactuals", "--model", model, "--data", data_, "--split",
-                     "all", "--interventions", "6", "--threads", "1", "--report", report}),
+    QCOMPARE(runCfx(with({"train", "predictors"},
+                         {"--steps", "2", "--batch", "2", "--width", "4", "--depth", "2"})),
              0);
-    std::ifstream reportIn(report);
-    const auto evaluation = nlohmann::json::parse(reportIn);
-    QVERIFY(evaluation["composition_l1_0_255"].get<double>() <
-            0.5);  // the null intervention is exact
+    // Counterfactual fine-tuning writes a complete new model folder and leaves the input alone.
+    const auto pretrainedJson = readText(model + "/model.json");
+    const std::string tuned = path("tuned");
+    QCOMPARE(runCfx({"train", "cft", "--model", model, "--data", data_, "--guidance", "seg",
+                     "--out", tuned, "--steps", "2", "--batch", "2", "--threads", "1"}),
+             0);
+    QCOMPARE(readText(model + "/model.json"), pretrainedJson);
+    QVERIFY(fs::exists(tuned + "/runs/cft-seg/epsilon.json"));
+    const auto tunedJson = nlohmann::json::parse(readText(tuned + "/model.json"));
+    const auto& fineTuning = tunedJson["components"]["hvae"]["config"]["fine_tuning"];
+    QCOMPARE(fineTuning["guidance"].get<std::string>(), std::string("seg"));
+    QVERIFY(std::isfinite(fineTuning["epsilon_nats_per_dim"].get<double>()));
+    QCOMPARE(runCfx({"train", "cft", "--model", model, "--data", data_, "--guidance", "magic",
+                     "--out", path("t2")}),
+             1);
+    QCOMPARE(runCfx({"train", "cft", "--model", model, "--data", data_, "--guidance", "seg",
+                     "--out", model}),
+             1);  // never onto the pretrained model
+
+    for (const auto& [folder, report] :
+         {std::pair{model, path("report_none")}, std::pair{tuned, path("report_seg")}})
+      QCOMPARE(runCfx({"evaluate", "--model", folder, "--data", data_, "--split", "all",
+                       "--interventions", "6", "--cycles", "1", "--grid", "2", "--threads", "1",
+                       "--out", report}),
+               0);
+    const auto evaluation = nlohmann::json::parse(readText(path("report_none") + "/metrics.json"));
+    QVERIFY(evaluation["composition_l1_1_cycle"].get<double>() < 0.5);  // null is exact
+    QVERIFY(evaluation["composition_l1_10_cycles"].get<double>() < 0.5);
+    QVERIFY(evaluation["by_intervention"].size() >= 2);
+    const std::string html = readText(path("report_seg") + "/report.html");
+    QVERIFY(html.find("data:image/png;base64,") != std::string::npos);
+    QVERIFY(html.find("<svg") != std::string::npos || evaluation["by_intervention"].size() < 5);
+    QCOMPARE(
+        runCfx({"compare", path("report_none"), path("report_seg"), "--out", path("compare.md")}),
+        0);
+    QVERIFY(readText(path("compare.md")).find("tuned (seg)") != std::string::npos);
+    QCOMPARE(runCfx({"compare", path("nowhere")}), 1);
     QCOMPARE(
         runCfx({"bench", "--sizes", "16", "--repeats", "1", "--devices", "cpu", "--threads", "1"}),
         0);

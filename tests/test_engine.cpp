@@ -5,37 +5,21 @@
 #include "counterfactual_engine.h"
 #include "model_bundle.h"
 #include "test_helpers.h"
+#include "tiny_models.h"
 #include "trainer.h"
 
 using namespace cfx;
 
 namespace {
 
-CausalGraph chestGraph() {
-  std::vector<Variable> v(5);
-  v[0] = {"sex", VariableKind::Binary, "", 0, 1, {}, {"F", "M"}, std::nullopt};
-  v[1] = {"age", VariableKind::Continuous, "years", 18, 95, {}, {}, std::nullopt};
-  v[2] = {"heart_area", VariableKind::Continuous, "%", 4, 16, {"sex", "age"}, {}, 3};
-  v[3] = {"right_lung_area", VariableKind::Continuous, "%", 8, 26, {"sex", "age"}, {}, 1};
-  v[4] = {
-      "left_lung_area", VariableKind::Continuous, "%", 8, 23, {"sex", "age", "heart_area"}, {}, 2};
-  return CausalGraph::fromVariables(std::move(v), "test graph");
-}
-
 // A complete, untrained bundle at 16 px: enough to exercise every path of the engine.
 void writeTinyBundle(const std::string& dir) {
   torch::manual_seed(0);
-  const auto graph = chestGraph();
-  const std::vector<VariableStatistics> stats = {
-      {0.5, 0.5}, {52, 14}, {9, 1}, {17, 1.4}, {15, 1.4}};
+  const auto graph = test::chestGraph();
+  const auto stats = test::chestStatistics();
   ScalarScm scm(graph, ScmConfig{}, stats);
   ModelBundle::saveComponent(dir, "scm", scm->toJson(), moduleWeights(*scm));
-  HvaeConfig hc;
-  hc.architecture = "16b1,8b1,4b1,1b1";
-  hc.width = 8;
-  hc.latentChannels = 2;
-  hc.maxLatentResolution = 8;
-  hc.parents = 5;
+  const HvaeConfig hc = test::tinyHvaeConfig();
   Hvae hvae(hc);
   nlohmann::json parents = nlohmann::json::array();
   for (size_t i = 0; i < 5; ++i)
@@ -46,12 +30,7 @@ void writeTinyBundle(const std::string& dir) {
   ModelBundle::saveComponent(dir, "hvae",
                              {{"hvae", hc.toJson()}, {"size", 16}, {"parents", parents}},
                              moduleWeights(*hvae));
-  SegmentorConfig sc;
-  sc.size = 16;
-  sc.structures = {{"right_lung_area", 1}, {"left_lung_area", 2}, {"heart_area", 3}};
-  sc.unet.classes = 4;
-  sc.unet.width = 4;
-  sc.unet.depth = 2;
+  const SegmentorConfig sc = test::tinySegmentorConfig();
   Segmentor segmentor(sc);
   ModelBundle::saveComponent(dir, "segmentor", sc.toJson(), moduleWeights(*segmentor));
 }

@@ -85,7 +85,8 @@ int runCompareCommand(const std::vector<std::string>& arguments) {
   for (size_t i = 0; i < columns.size(); ++i) table += "---|";
   table += "\n";
   for (size_t r = 0; r < reports.size(); ++r) {
-    std::string name = fs::path(dirs[r]).filename().string();
+    // The model folder's name, not the report's: that is what a reader recognises.
+    std::string name = fs::path(reports[r].value("model", dirs[r])).filename().string();
     if (name.empty()) name = dirs[r];
     if (reports[r].contains("fine_tuning"))
       name += " (" + reports[r]["fine_tuning"].value("guidance", "?") + ")";

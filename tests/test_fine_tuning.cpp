@@ -1,0 +1,210 @@
+#include <torch/torch.h>
+#include <QtTest>
+
+#include "counterfactual_fine_tuning.h"
+#include "test_helpers.h"
+#include "tiny_models.h"
+#include "trainer.h"
+
+using namespace cfx;
+
+namespace {
+
+// Eight plausible subjects (graph order: sex, age, heart, right lung, left lung).
+torch::Tensor batchAttributes() {
+  return torch::tensor({{0.0, 40.0, 8.5, 16.0, 14.5},
+                        {1.0, 61.0, 9.8, 17.9, 15.2},
+                        {0.0, 35.0, 8.1, 16.8, 15.0},
+                        {1.0, 72.0, 10.4, 16.2, 14.1},
+                        {0.0, 55.0, 9.0, 15.9, 14.6},
+                        {1.0, 29.0, 9.1, 18.8, 16.0},
+                        {0.0, 80.0, 9.9, 14.8, 13.2},
+                        {1.0, 47.0, 9.6, 17.5, 15.3}},
+                       torch::kFloat32);
+}
+
+torch::Tensor batchImages() {
+  at::Generator g = makeGenerator(4);
+  const auto smooth =
+      torch::avg_pool2d(torch::rand({8, 1, 20, 20}, g, torch::TensorOptions()), 5, 1);
+  return ((smooth * 2 - 1) * 127.5).round() / 127.5;
+}
+
+CftModels tinyModels() {
+  torch::manual_seed(3);
+  const auto graph = test::chestGraph();
+  return {ScalarScm(graph, ScmConfig{}, test::chestStatistics()), Hvae(test::tinyHvaeConfig()),
+          ParentEncoding::fit(graph, batchAttributes()), Segmentor(test::tinySegmentorConfig()),
+          Predictor(test::tinyPredictorConfig())};
+}
+
+// The guidance loss of the batch's counterfactuals for fixed interventions and latent noise.
+torch::Tensor guidanceOf(CounterfactualFineTuning& tuning, CftModels& models,
+                         const CftInterventions& batch) {
+  const auto graph = test::chestGraph();
+  at::Generator g = makeGenerator(11);
+  const auto images = batchImages();
+  auto [elbo, abduction] =
+      models.hvae->lossAndAbduction(images, models.parents.encode(batchAttributes(), graph), &g);
+  const auto counterfactual =
+      models.hvae->counterfactual(abduction, models.parents.encode(batch.counterfactual, graph));
+  return tuning.guidanceLoss(counterfactual, images, batch, batchAttributes());
+}
+
+// The guidance reaches the HVAE's weights with the right sign and size: a small step against
+// its gradient lowers the loss by what the first-order expansion predicts.
+void checkGuidanceDescends(Guidance guidance) {
+  CftModels models = tinyModels();
+  CftConfig config;
+  config.guidance = guidance;
+  CounterfactualFineTuning tuning(config, models, torch::kCPU);
+  at::Generator g = makeGenerator(5);
+  const auto batch = tuning.sampleInterventions(batchAttributes(), g);
+  auto parameters = models.hvae->parameters();
+  const auto before = guidanceOf(tuning, models, batch);
+  before.backward();
+  double squaredNorm = 0;
+  for (const auto& p : parameters)
+    if (p.grad().defined()) squaredNorm += p.grad().pow(2).sum().item<double>();
+  QVERIFY2(squaredNorm > 0, "no gradient reaches the HVAE");
+  const double step = 1e-3 / std::sqrt(squaredNorm);
+  {
+    torch::NoGradGuard noGrad;
+    for (auto& p : parameters)
+      if (p.grad().defined()) p.sub_(step * p.grad());
+  }
+  const double predicted = step * squaredNorm;  // first-order decrease
+  const double actual = before.item<double>() - guidanceOf(tuning, models, batch).item<double>();
+  QVERIFY2(actual > 0.5 * predicted && actual < 1.5 * predicted,
+           qPrintable(QString("%1: decrease %2, first-order prediction %3")
+                          .arg(QString::fromStdString(guidanceName(guidance)))
+                          .arg(actual)
+                          .arg(predicted)));
+}
+
+}  // namespace
+
+class TestFineTuning : public QObject {
+  Q_OBJECT
+
+ private Q_SLOTS:
+  void initTestCase() { torch::set_num_threads(2); }
+
+  void guidanceNamesRoundTrip() {
+    for (const char* name : {"none", "reg", "seg", "pos-seg"})
+      QCOMPARE(QString::fromStdString(guidanceName(parseGuidance(name, "test"))), QString(name));
+    CFX_EXPECT_ERROR(parseGuidance("segmentation", "cli"), "cli", "guidance", "pos-seg");
+    CftConfig config;
+    config.guidance = Guidance::PositionalSegmentor;
+    config.epsilon = 3.25;
+    const auto back = CftConfig::fromJson(config.toJson(), "model.json");
+    QCOMPARE(back.epsilon, 3.25);
+    QVERIFY(back.guidance == Guidance::PositionalSegmentor);
+    auto broken = config.toJson();
+    broken.erase("damping");
+    CFX_EXPECT_ERROR(CftConfig::fromJson(broken, "model.json"), "model.json", "damping");
+  }
+
+  void interventionsSetOneVariableAndPropagate() {
+    CftModels models = tinyModels();
+    CounterfactualFineTuning tuning({}, models, torch::kCPU);
+    at::Generator g = makeGenerator(5);
+    const auto attributes = batchAttributes();
+    const auto batch = tuning.sampleInterventions(attributes, g);
+    QVERIFY(batch.mask.sum(1).eq(1).all().item<bool>());
+    const auto graph = test::chestGraph();
+    for (int64_t i = 0; i < 8; ++i) {
+      const int64_t column = batch.mask[i].nonzero()[0][0].item<int64_t>();
+      const double value = batch.counterfactual[i][column].item<double>();
+      if (column == 0) {
+        QCOMPARE(value, 1.0 - attributes[i][0].item<double>());  // sex flipped
+      } else {
+        // Drawn from the batch: some subject has this value.
+        QVERIFY((attributes.select(1, column) - value).abs().min().item<double>() < 1e-4);
+      }
+      // Everything the intervention cannot reach keeps its observed value exactly.
+      for (int64_t v = 0; v < 5; ++v)
+        if (!batch.affected[i][v].item<bool>())
+          QCOMPARE(batch.counterfactual[i][v].item<double>(), attributes[i][v].item<double>());
+      // Descendants are recomputed: do(heart) reaches the left lung, never the right one.
+      if (column == 2) {
+        QVERIFY(batch.affected[i][4].item<bool>());
+        QVERIFY(!batch.affected[i][3].item<bool>());
+      }
+    }
+  }
+
+  void lambdaRisesWhileTheConstraintIsViolated() {
+    CftModels models = tinyModels();
+    CftConfig config;
+    config.guidance = Guidance::None;
+    config.epsilon = 0.0;  // far below any NELBO: violated
+    config.lagrangeLearningRate = 0.01;
+    config.damping = 2.0;
+    config.initialLambda = 0.5;
+    CounterfactualFineTuning tuning(config, models, torch::kCPU);
+    double previous = tuning.lambda();
+    for (int i = 0; i < 3; ++i) {
+      at::Generator g = makeGenerator(1, uint64_t(i));
+      const StepResult r = tuning.step(batchImages(), batchAttributes(), g);
+      const double c = r.scalars.at("constraint");
+      QVERIFY(c > 0);
+      // loss = guide + (lambda + d * c) * c with the multiplier before the update; guide = 0.
+      QVERIFY(std::abs(r.loss.item<double>() - (previous + 2.0 * c) * c) < 1e-4 * c * c + 1e-6);
+      QVERIFY(std::abs(tuning.lambda() - (previous + 0.01 * c)) < 1e-9);
+      previous = tuning.lambda();
+    }
+    // Satisfied with room to spare: the multiplier is pushed down and clamped at zero.
+    config.epsilon = 1e4;
+    CounterfactualFineTuning satisfied(config, tinyModels(), torch::kCPU);
+    for (int i = 0; i < 3; ++i) {
+      at::Generator g = makeGenerator(1, uint64_t(i));
+      satisfied.step(batchImages(), batchAttributes(), g);
+    }
+    QCOMPARE(satisfied.lambda(), 0.0);
+  }
+
+  void everyGuidanceDescendsAlongItsGradient() {
+    checkGuidanceDescends(Guidance::Regressor);
+    checkGuidanceDescends(Guidance::Segmentor);
+    checkGuidanceDescends(Guidance::PositionalSegmentor);
+  }
+
+  void guidanceTermsFollowTheKind() {
+    CftModels models = tinyModels();
+    for (Guidance guidance :
+         {Guidance::Regressor, Guidance::Segmentor, Guidance::PositionalSegmentor}) {
+      CftConfig config;
+      config.guidance = guidance;
+      CounterfactualFineTuning tuning(config, models, torch::kCPU);
+      at::Generator g = makeGenerator(5);
+      const auto r = tuning.step(batchImages(), batchAttributes(), g);
+      // Age and sex are always judged by the predictors; areas by the segmentor except in
+      // Reg-CFT; only Pos-Seg-CFT has regional terms.
+      QVERIFY(r.scalars.count("guide_age") && r.scalars.count("guide_sex"));
+      QVERIFY(r.scalars.count("guide_heart_area"));
+      QCOMPARE(r.scalars.count("guide_regions") == 1, guidance == Guidance::PositionalSegmentor);
+      double sum = 0;
+      for (const auto& [k, v] : r.scalars)
+        if (k.rfind("guide_", 0) == 0) sum += v;
+      QVERIFY(std::abs(sum - r.scalars.at("guide")) < 1e-4 * (1 + sum));
+    }
+  }
+
+  void frozenNetworksDoNotLearn() {
+    CftModels models = tinyModels();
+    const auto segmentorBefore = models.segmentor->parameters()[0].clone();
+    CftConfig config;
+    config.guidance = Guidance::Segmentor;
+    config.epsilon = 1e4;
+    CounterfactualFineTuning tuning(config, models, torch::kCPU);
+    at::Generator g = makeGenerator(5);
+    tuning.step(batchImages(), batchAttributes(), g).loss.backward();
+    QVERIFY(torch::equal(segmentorBefore, models.segmentor->parameters()[0]));
+    for (const auto& p : models.segmentor->parameters()) QVERIFY(!p.requires_grad());
+    for (const auto& p : models.predictor->parameters()) QVERIFY(!p.requires_grad());
+  }
+};
+
+QTEST_APPLESS_MAIN(TestFineTuning)
+#include "test_fine_tuning.moc"

@@ -2,34 +2,16 @@
 
 #include <torch/torch.h>
 #include <cstdio>
-#include <cstring>
-#include <filesystem>
 #include <iostream>
-#include <thread>
 
 #include "argument_parser.h"
-#include "atomic_file.h"
 #include "counterfactual_engine.h"
+#include "counterfactual_export.h"
 #include "device.h"
-#include "dicom_io.h"
-#include "difference_map.h"
-#include "image_resize.h"
-#include "overlay.h"
-#include "png_io.h"
-#include "radiograph_reader.h"
 #include "runtime_options.h"
-#include "tensor_bridge.h"
 #include "validation_error.h"
 
 namespace cfx::cli {
-namespace fs = std::filesystem;
-namespace {
-
-void writeText(const std::string& path, const std::string& text) {
-  io::writeFileAtomically(path, std::vector<unsigned char>(text.begin(), text.end()));
-}
-
-}  // namespace
 
 int runCounterfactualCommand(const std::vector<std::string>& arguments) {
   ArgumentParser parser(
@@ -64,91 +46,15 @@ int runCounterfactualCommand(const std::vector<std::string>& arguments) {
                     outDir = parser.get("out");
   auto engine = CounterfactualEngine::load(modelDir, options);
   const CausalGraph& graph = engine->graph();
-
-  const io::Radiograph radiograph = io::readRadiograph(input);
-  const int size = int(engine->imageSize());
-  const GrayImage factual = io::resizeImage(radiograph.image, size, size);
-  const torch::Tensor image = io::toTensor(factual);
-
-  std::map<std::string, double> given;
-  std::vector<std::string> sources;
-  if (graph.indexOf("age") && radiograph.metadata.patientAgeYears)
-    given["age"] = *radiograph.metadata.patientAgeYears, sources.push_back("age from PatientAge");
-  if (graph.indexOf("sex") && radiograph.metadata.patientSex)
-    given["sex"] = *radiograph.metadata.patientSex == 'M' ? 1.0 : 0.0,
-    sources.push_back("sex from PatientSex");
-  for (const std::string& spec : parser.all("attr")) {
-    const auto eq = spec.find('=');
-    const std::string name = spec.substr(0, eq);
-    if (eq == std::string::npos || !graph.indexOf(name))
-      throw ValidationError("--attr " + spec, "variable",
-                            "expected VAR=VALUE with VAR a graph variable");
-    const auto value = graph.parseValue(graph.variable(name), spec.substr(eq + 1));
-    if (!value) throw ValidationError("--attr " + spec, "value", "not a number or category name");
-    given[name] = *value;
-    sources.push_back(name + " from --attr");
-  }
-  const auto measuredFactual = engine->measureAreas(image);
-  const auto observed = engine->completeObservation(given, measuredFactual);
+  const session::Study study =
+      session::openStudy(input, *engine, session::parseAttributes(parser.all("attr"), graph));
   std::vector<Intervention> interventions;
   for (const auto& spec : parser.all("do")) interventions.push_back(parseIntervention(spec, graph));
-
-  const auto subject = engine->abduct(image, observed);
+  const auto subject = engine->abduct(study.tensor, study.observed);
   const auto result = engine->predict(subject, interventions);
-  const GrayImage counterfactual = io::fromTensor(result.image);
-
-  fs::create_directories(outDir);
-  const auto output = [&](const char* name) {
-    const std::string path = (fs::path(outDir) / name).string();
-    io::refuseToOverwriteInput(input, path);
-    return path;
-  };
-  io::writeGrayPng(output("counterfactual.png"), counterfactual, 16);
-  io::writeGrayPng(output("factual.png"), factual, 16);
-  const int zoom = std::max(1, 512 / size);
-  const double range = report::differenceRange(factual, counterfactual);
-  io::writeRgbPng(output("difference.png"),
-                  report::differenceMap(report::upscaleNearest(factual, zoom),
-                                        report::upscaleNearest(counterfactual, zoom), range, true));
-  if (options.particles > 1) {
-    GrayImage variance(size, size);
-    const auto v = result.variance / result.variance.max().clamp_min(1e-12);
-    std::memcpy(variance.pixels.data(), v.contiguous().data_ptr<float>(),
-                variance.pixels.size() * sizeof(float));
-    io::writeGrayPng(output("variance.png"), variance, 16);
-  }
-
-  std::string what;
-  for (const auto& spec : parser.all("do")) what += (what.empty() ? "" : ", ") + spec;
-  if (what.empty()) what = "none (reconstruction)";
-  if (radiograph.metadata.dicom) {
-    io::RadiographMetadata meta = radiograph.metadata;
-    if (meta.pixelSpacingMm) *meta.pixelSpacingMm *= double(radiograph.image.width) / double(size);
-    if (graph.indexOf("age")) meta.patientAgeYears = result.scalars.counterfactual.at("age");
-    io::writeDicom(output("counterfactual.dcm"), counterfactual, meta,
-                   {"SYNTHETIC COUNTERFACTUAL - NOT FOR DIAGNOSIS",
-                    "Counterfactual by cfx (Seg-CFT deep SCM), model " +
-                        fs::absolute(modelDir).string() + ", intervention do(" + what + ")",
-                    true, 900});
-  }
-  nlohmann::json json = {{"disclaimer", "synthetic image, not for diagnosis"},
-                         {"model", fs::absolute(modelDir).string()},
-                         {"input", fs::absolute(input).string()},
-                         {"interventions", parser.all("do")},
-                         {"attribute_sources", sources},
-                         {"factual", result.scalars.factual},
-                         {"counterfactual", result.scalars.counterfactual},
-                         {"intervened", result.scalars.intervened},
-                         {"changed_through_scm", result.scalars.changedThroughScm},
-                         {"measured_on_factual", measuredFactual},
-                         {"measured_on_counterfactual", result.measured},
-                         {"notes", result.scalars.notes},
-                         {"particles", options.particles},
-                         {"latent_temperature", options.latentTemperature},
-                         {"difference_range_grey_levels", range * 255.0},
-                         {"prediction_ms", result.milliseconds},
-                         {"device", describeDevice(options.device)}};
-  writeText(output("counterfactual.json"), json.dump(2) + "\n");
+  session::exportCounterfactual(study, result,
+                                {outDir, modelDir, parser.all("do"), describeDevice(options.device),
+                                 options.particles, options.latentTemperature});
 
   std::printf("%-18s %10s %14s %12s\n", "variable", "factual", "counterfactual", "measured");
   for (const auto& v : graph.variables()) {

@@ -1,0 +1,85 @@
+#include "counterfactual_export.h"
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+
+#include "atomic_file.h"
+#include "dicom_io.h"
+#include "difference_map.h"
+#include "overlay.h"
+#include "png_io.h"
+#include "tensor_bridge.h"
+
+namespace cfx::session {
+namespace fs = std::filesystem;
+
+ExportedFiles exportCounterfactual(const Study& study, const CounterfactualResult& result,
+                                   const ExportRequest& request) {
+  const int size = study.factual.width;
+  const GrayImage counterfactual = io::fromTensor(result.image);
+  std::vector<std::string> names = {"counterfactual.png", "factual.png", "difference.png",
+                                    "counterfactual.json"};
+  if (request.particles > 1) names.push_back("variance.png");
+  if (study.radiograph.metadata.dicom) names.push_back("counterfactual.dcm");
+  fs::create_directories(request.outDir);
+  std::map<std::string, std::string> paths;
+  for (const auto& name : names) {
+    paths[name] = (fs::path(request.outDir) / name).string();
+    io::refuseToOverwriteInput(study.path, paths[name]);
+  }
+  ExportedFiles exported;
+  io::writeGrayPng(paths["counterfactual.png"], counterfactual, 16);
+  io::writeGrayPng(paths["factual.png"], study.factual, 16);
+  const int zoom = std::max(1, 512 / size);
+  const double range = report::differenceRange(study.factual, counterfactual);
+  io::writeRgbPng(paths["difference.png"],
+                  report::differenceMap(report::upscaleNearest(study.factual, zoom),
+                                        report::upscaleNearest(counterfactual, zoom), range, true));
+  if (request.particles > 1) {
+    GrayImage variance(size, size);
+    const auto v = (result.variance / result.variance.max().clamp_min(1e-12)).contiguous();
+    std::memcpy(variance.pixels.data(), v.data_ptr<float>(),
+                variance.pixels.size() * sizeof(float));
+    io::writeGrayPng(paths["variance.png"], variance, 16);
+  }
+  std::string what;
+  for (const auto& spec : request.interventionTexts) what += (what.empty() ? "" : ", ") + spec;
+  if (what.empty()) what = "none (reconstruction)";
+  if (study.radiograph.metadata.dicom) {
+    io::RadiographMetadata meta = study.radiograph.metadata;
+    if (meta.pixelSpacingMm)
+      *meta.pixelSpacingMm *= double(study.radiograph.image.width) / double(size);
+    if (result.scalars.counterfactual.count("age"))
+      meta.patientAgeYears = result.scalars.counterfactual.at("age");
+    io::writeDicom(paths["counterfactual.dcm"], counterfactual, meta,
+                   {"SYNTHETIC COUNTERFACTUAL - NOT FOR DIAGNOSIS",
+                    "Counterfactual by cfx (Seg-CFT deep SCM), model " +
+                        fs::absolute(request.modelDir).string() + ", intervention do(" + what + ")",
+                    true, 900});
+  }
+  exported.sidecar = {{"disclaimer", "synthetic image, not for diagnosis"},
+                      {"model", fs::absolute(request.modelDir).string()},
+                      {"input", fs::absolute(study.path).string()},
+                      {"interventions", request.interventionTexts},
+                      {"attribute_sources", study.sources},
+                      {"factual", result.scalars.factual},
+                      {"counterfactual", result.scalars.counterfactual},
+                      {"intervened", result.scalars.intervened},
+                      {"changed_through_scm", result.scalars.changedThroughScm},
+                      {"measured_on_factual", study.measuredFactual},
+                      {"measured_on_counterfactual", result.measured},
+                      {"notes", result.scalars.notes},
+                      {"particles", request.particles},
+                      {"latent_temperature", request.latentTemperature},
+                      {"difference_range_grey_levels", range * 255.0},
+                      {"prediction_ms", result.milliseconds},
+                      {"device", request.device}};
+  const std::string text = exported.sidecar.dump(2) + "\n";
+  io::writeFileAtomically(paths["counterfactual.json"],
+                          std::vector<unsigned char>(text.begin(), text.end()));
+  for (const auto& name : names) exported.written.push_back(paths[name]);
+  return exported;
+}
+
+}  // namespace cfx::session

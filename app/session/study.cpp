@@ -1,0 +1,55 @@
+#include "study.h"
+
+#include "image_resize.h"
+#include "radiograph_reader.h"
+#include "tensor_bridge.h"
+#include "validation_error.h"
+
+namespace cfx::session {
+
+Study openStudy(const std::string& path, CounterfactualEngine& engine,
+                const std::map<std::string, double>& given) {
+  Study study;
+  study.path = path;
+  study.radiograph = io::readRadiograph(path);
+  const int size = int(engine.imageSize());
+  study.factual = io::resizeImage(study.radiograph.image, size, size);
+  // The 8-bit grey levels the HVAE's likelihood models.
+  study.tensor = ((io::toTensor(study.factual) + 1) * 127.5).round() / 127.5 - 1;
+  const CausalGraph& graph = engine.graph();
+  std::map<std::string, double> values;
+  const auto& meta = study.radiograph.metadata;
+  if (graph.indexOf("age") && meta.patientAgeYears)
+    values["age"] = *meta.patientAgeYears, study.sources.push_back("age from PatientAge");
+  if (graph.indexOf("sex") && meta.patientSex)
+    values["sex"] = *meta.patientSex == 'M' ? 1.0 : 0.0,
+    study.sources.push_back("sex from PatientSex");
+  for (const auto& [name, value] : given) {
+    values[name] = value;
+    study.sources.push_back(name + " given");
+  }
+  study.measuredFactual = engine.measureAreas(study.tensor);
+  study.observed = engine.completeObservation(values, study.measuredFactual);
+  for (const auto& [name, value] : study.measuredFactual)
+    if (!values.count(name)) study.sources.push_back(name + " measured by the segmentor");
+  return study;
+}
+
+std::map<std::string, double> parseAttributes(const std::vector<std::string>& specs,
+                                              const CausalGraph& graph) {
+  std::map<std::string, double> values;
+  for (const std::string& spec : specs) {
+    const auto eq = spec.find('=');
+    const std::string name = spec.substr(0, eq);
+    if (eq == std::string::npos || !graph.indexOf(name))
+      throw ValidationError("attribute " + spec, "variable",
+                            "expected VAR=VALUE with VAR a graph variable");
+    const auto value = graph.parseValue(graph.variable(name), spec.substr(eq + 1));
+    if (!value)
+      throw ValidationError("attribute " + spec, "value", "not a number or category name");
+    values[name] = *value;
+  }
+  return values;
+}
+
+}  // namespace cfx::session

@@ -1,0 +1,36 @@
+#pragma once
+
+#include <torch/torch.h>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "counterfactual_engine.h"
+#include "radiograph.h"
+
+namespace cfx::session {
+
+// A radiograph opened for counterfactual exploration: the file as read, the image at the model's
+// size, the observation the engine abducts from (with where each value came from) and the areas
+// the segmentor measures on it.
+struct Study {
+  std::string path;
+  io::Radiograph radiograph;
+  GrayImage factual;     // model size, [0, 1]
+  torch::Tensor tensor;  // [1, 1, S, S] in [-1, 1]
+  std::map<std::string, double> observed;
+  std::vector<std::string> sources;  // e.g. "age from PatientAge"
+  std::map<std::string, double> measuredFactual;
+};
+
+// Reads a DICOM or PNG radiograph, takes age and sex from a DICOM header, then `given` (which
+// overrides the header), and measures structure areas with the engine's segmentor. Anything the
+// graph needs that is still missing is a ValidationError naming it.
+Study openStudy(const std::string& path, CounterfactualEngine& engine,
+                const std::map<std::string, double>& given = {});
+
+// "VAR=VALUE" attributes (numbers or category names such as sex=F) parsed against the graph.
+std::map<std::string, double> parseAttributes(const std::vector<std::string>& specs,
+                                              const CausalGraph& graph);
+
+}  // namespace cfx::session

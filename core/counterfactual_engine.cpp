@@ -56,6 +56,12 @@ torch::Tensor CounterfactualEngine::encodeParents(
   return parents_.encode(row, graph).to(options_.device);
 }
 
+torch::Tensor CounterfactualEngine::labelMap(const torch::Tensor& image) {
+  torch::NoGradGuard noGrad;
+  const auto x = image.view({1, 1, size_, size_}).to(options_.device);
+  return segmentor_->labelMaps(segmentor_->probabilities(x)).cpu()[0];
+}
+
 std::map<std::string, double> CounterfactualEngine::measureAreas(const torch::Tensor& image) {
   torch::NoGradGuard noGrad;
   const auto areas =

@@ -58,6 +58,9 @@ class CounterfactualEngine {
   // an engine assembled in memory.
   const nlohmann::json& hvaeConfig() const { return hvaeConfig_; }
 
+  // The segmentor's hard label map of an image ([1, 1, S, S] or [S, S]): [S, S] uint8 on the CPU,
+  // with the data set's label values (for overlays).
+  torch::Tensor labelMap(const torch::Tensor& image);
   // Structure areas (percent of the image) measured by the segmentor: [variable] -> value.
   std::map<std::string, double> measureAreas(const torch::Tensor& image);
   // Fills structure variables that `given` lacks from the segmentor; anything else missing is an

@@ -1,0 +1,101 @@
+// cfx-explorer: the desktop counterfactual explorer.
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QDir>
+#include <QFileInfo>
+#include <QMessageBox>
+#include <QThread>
+#include <QTimer>
+#include <iostream>
+
+#include "device.h"
+#include "main_window.h"
+#include "variable_panel.h"
+
+namespace {
+
+// The bundled model: $CFX_MODEL_DIR, then the installed share folder, then the source tree.
+QString defaultModelDir() {
+  const QString fromEnvironment = qEnvironmentVariable("CFX_MODEL_DIR");
+  if (!fromEnvironment.isEmpty()) return fromEnvironment;
+  const QDir exe(QCoreApplication::applicationDirPath());
+  for (const QString& candidate :
+       {exe.filePath("../share/cfx/models/default"), QString(CFX_SOURCE_DIR "/models/default")})
+    if (QFileInfo::exists(candidate + "/model.json")) return QDir::cleanPath(candidate);
+  return {};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  QApplication app(argc, argv);
+  QApplication::setOrganizationName("cfx");
+  QApplication::setApplicationName("cfx-explorer");
+  QCommandLineParser parser;
+  parser.setApplicationDescription(
+      "Counterfactual explorer for chest radiographs: open a DICOM or PNG, move the sliders, "
+      "export the counterfactual. Synthetic images, not for diagnosis.");
+  parser.addHelpOption();
+  parser.addPositionalArgument("path", "a radiograph (DICOM or PNG) or a folder of studies");
+  QCommandLineOption model("model", "model folder (default: the bundled model)", "DIR");
+  QCommandLineOption device("device", "cpu, cuda, cuda:N or auto (default auto)", "DEVICE", "auto");
+  QCommandLineOption threads("threads", "CPU threads for the engine (default: cores - 1)", "T");
+  QCommandLineOption screenshot(
+      "screenshot", "after the first counterfactual, save the window to FILE and quit", "FILE");
+  QCommandLineOption intervene("do", "initial intervention VAR=VALUE (repeatable)", "VAR=VALUE");
+  parser.addOptions({model, device, threads, screenshot, intervene});
+  parser.process(app);
+
+  cfx::ui::ExplorerOptions options;
+  options.modelDir = parser.isSet(model) ? parser.value(model) : defaultModelDir();
+  try {
+    options.engine.device = cfx::resolveDevice(parser.value(device).toStdString());
+  } catch (const std::exception& e) {
+    std::cerr << "cfx-explorer: " << e.what() << "\n";
+    return 2;
+  }
+  // One core stays with the interface so that it never stutters while the engine computes.
+  const int cores = std::max(1, QThread::idealThreadCount());
+  torch::set_num_threads(parser.isSet(threads) ? std::max(1, parser.value(threads).toInt())
+                                               : std::max(1, cores - 1));
+  if (options.modelDir.isEmpty())
+    std::cerr << "cfx-explorer: no bundled model found; load one from the File menu\n";
+
+  cfx::ui::MainWindow window(options);
+  window.show();
+  if (!parser.positionalArguments().isEmpty())
+    window.openPath(parser.positionalArguments().first());
+  if (parser.isSet(screenshot)) {
+    const QString file = parser.value(screenshot);
+    const QStringList interventions = parser.values(intervene);
+    bool intervened = interventions.isEmpty();
+    QObject::connect(&window, &cfx::ui::MainWindow::counterfactualShown, &window, [&] {
+      if (!intervened) {
+        intervened = true;
+        for (const QString& spec : interventions) {
+          const auto eq = spec.indexOf('=');
+          const std::string name = spec.left(eq).toStdString();
+          QString value = spec.mid(eq + 1);
+          double target = 0;
+          if (value.endsWith('%')) {
+            value.chop(1);
+            target = window.panel()->target(name) * (1 + value.toDouble() / 100.0);
+          } else {
+            target = value.toDouble();
+          }
+          window.panel()->setTarget(name, target);
+        }
+        return;
+      }
+      QTimer::singleShot(300, &window, [&window, file] {
+        window.grab().save(file);
+        QApplication::quit();
+      });
+    });
+    QObject::connect(&window, &cfx::ui::MainWindow::errorShown, &app, [](const QString& m) {
+      std::cerr << "cfx-explorer: " << m.toStdString() << "\n";
+      QApplication::exit(1);
+    });
+  }
+  return app.exec();
+}

@@ -1,0 +1,90 @@
+#pragma once
+
+#include <QObject>
+#include <QString>
+#include <QStringList>
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "counterfactual_engine.h"
+#include "study.h"
+
+namespace cfx::ui {
+
+// What the UI shows after a model is loaded: a copy, so the UI never touches the engine.
+struct ModelInfo {
+  QString dir;
+  QString device;
+  CausalGraph graph;
+  int64_t imageSize = 0;
+  QString fineTuning;  // e.g. "seg" or "" for a model without counterfactual fine-tuning
+};
+
+// An opened study, as the UI shows it.
+struct StudyInfo {
+  QString path;
+  GrayImage factual;
+  torch::Tensor labels;  // [S, S] uint8
+  std::map<std::string, double> observed, measured;
+  QStringList sources;
+};
+
+// One answered request.
+struct CounterfactualView {
+  quint64 id = 0;
+  GrayImage image;
+  torch::Tensor labels;    // segmentor labels on the counterfactual
+  torch::Tensor variance;  // [S, S]
+  ScalarCounterfactual scalars;
+  std::map<std::string, double> measured;
+  double milliseconds = 0.0;
+  int particles = 1;
+};
+
+// Owns the engine and runs every model call on its own thread (moved there by the window).
+// Predictions are coalesced: a request is computed only if it is still the latest one when the
+// worker gets to it, so a fast slider drag costs one prediction, not one per pixel moved.
+class EngineWorker : public QObject {
+  Q_OBJECT
+ public:
+  explicit EngineWorker(EngineOptions options);
+  // The id of the newest request; the UI bumps it before sending a request.
+  std::atomic<quint64>& latestRequest() { return latest_; }
+
+ public Q_SLOTS:
+  void loadModel(const QString& dir);
+  void openStudy(const QString& path);
+  void setParticles(int particles);
+  void predict(quint64 id, const std::vector<cfx::Intervention>& interventions,
+               const QStringList& texts);
+  void exportTo(const QString& dir);
+
+ Q_SIGNALS:
+  void modelLoaded(const cfx::ui::ModelInfo& info);
+  void studyOpened(const cfx::ui::StudyInfo& info);
+  void predicted(const cfx::ui::CounterfactualView& view);
+  void exported(const QStringList& files);
+  void failed(const QString& what, const QString& message);
+  void busy(bool running);
+
+ private:
+  void abductCurrent();
+
+  EngineOptions options_;
+  QString modelDir_;
+  std::shared_ptr<CounterfactualEngine> engine_;
+  std::optional<session::Study> study_;
+  std::optional<AbductedSubject> subject_;
+  std::optional<CounterfactualResult> last_;
+  QStringList lastTexts_;
+  std::atomic<quint64> latest_{0};
+};
+
+}  // namespace cfx::ui
+
+Q_DECLARE_METATYPE(cfx::ui::ModelInfo)
+Q_DECLARE_METATYPE(cfx::ui::StudyInfo)
+Q_DECLARE_METATYPE(cfx::ui::CounterfactualView)
+Q_DECLARE_METATYPE(std::vector<cfx::Intervention>)

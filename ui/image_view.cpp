@@ -1,0 +1,87 @@
+#include "image_view.h"
+
+#include <QScrollBar>
+#include <QWheelEvent>
+
+namespace cfx::ui {
+
+ImageView::ImageView(const QString& name, QWidget* parent) : QGraphicsView(parent) {
+  setObjectName(name);
+  setScene(&scene_);
+  image_ = scene_.addPixmap(QPixmap());
+  overlay_ = scene_.addPixmap(QPixmap());
+  overlay_->setOpacity(0.6);
+  image_->setTransformationMode(Qt::FastTransformation);  // pixels stay pixels when zoomed
+  setDragMode(QGraphicsView::ScrollHandDrag);
+  setTransformationAnchor(QGraphicsView::AnchorUnderMouse);
+  setBackgroundBrush(Qt::black);
+  setMinimumSize(160, 160);
+  for (QScrollBar* bar : {horizontalScrollBar(), verticalScrollBar()})
+    connect(bar, &QScrollBar::valueChanged, this, [this] {
+      if (!following_) Q_EMIT viewChanged();
+    });
+}
+
+void ImageView::setImage(const QImage& image) {
+  const bool first = image_->pixmap().isNull();
+  image_->setPixmap(QPixmap::fromImage(image));
+  scene_.setSceneRect(image_->boundingRect());
+  if (first || !userZoomed_) fitImage();
+}
+
+void ImageView::setOverlay(const QImage& overlay) {
+  overlay_->setPixmap(QPixmap::fromImage(overlay));
+}
+void ImageView::setOverlayVisible(bool visible) {
+  overlay_->setVisible(visible);
+}
+void ImageView::setOverlayOpacity(double opacity) {
+  overlay_->setOpacity(opacity);
+}
+bool ImageView::overlayVisible() const {
+  return overlay_->isVisible();
+}
+
+void ImageView::fitImage() {
+  if (image_->pixmap().isNull()) return;
+  following_ = true;  // each view fits its own size; only user zoom and pan are shared
+  fitInView(image_, Qt::KeepAspectRatio);
+  following_ = false;
+  userZoomed_ = false;
+}
+
+void ImageView::wheelEvent(QWheelEvent* event) {
+  const double factor = std::pow(1.0015, event->angleDelta().y());
+  scale(factor, factor);
+  userZoomed_ = true;
+  Q_EMIT viewChanged();
+  event->accept();
+}
+
+void ImageView::resizeEvent(QResizeEvent* event) {
+  QGraphicsView::resizeEvent(event);
+  if (!userZoomed_) fitImage();
+}
+
+void ImageView::follow(const ImageView& other) {
+  if (!other.userZoomed_) {
+    fitImage();
+    return;
+  }
+  following_ = true;
+  setTransform(other.transform());
+  userZoomed_ = other.userZoomed_;
+  horizontalScrollBar()->setValue(other.horizontalScrollBar()->value());
+  verticalScrollBar()->setValue(other.verticalScrollBar()->value());
+  following_ = false;
+}
+
+void ImageView::link(const std::vector<ImageView*>& views) {
+  for (ImageView* source : views)
+    connect(source, &ImageView::viewChanged, source, [source, views] {
+      for (ImageView* target : views)
+        if (target != source) target->follow(*source);
+    });
+}
+
+}  // namespace cfx::ui

@@ -307,6 +307,19 @@ class TestCli : public QObject {
         0);
     QVERIFY(readText(path("compare.md")).find("tuned (seg)") != std::string::npos);
     QCOMPARE(runCfx({"compare", path("nowhere")}), 1);
+
+    // Every stage in order; a second run finds everything done and trains nothing.
+    const std::string all = path("all");
+    const std::vector<std::string> trainAll = {
+        "train",         "all",    "--data", data_,       "--out", all,
+        "--steps-scale", "0.0001", "--tiny", "--threads", "1"};
+    QCOMPARE(runCfx(trainAll), 0);
+    for (const char* c : {"segmentor", "eval_segmentor", "predictors", "scm", "hvae"})
+      QVERIFY(cfx::ModelBundle::hasComponent(all + "-pretrained", c));
+    QVERIFY(readText(all + "/model.json").find("fine_tuning") != std::string::npos);
+    const auto stamp = fs::last_write_time(all + "/model.json");
+    QCOMPARE(runCfx(trainAll), 0);
+    QVERIFY(fs::last_write_time(all + "/model.json") == stamp);
     QCOMPARE(
         runCfx({"bench", "--sizes", "16", "--repeats", "1", "--devices", "cpu", "--threads", "1"}),
         0);

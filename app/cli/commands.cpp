@@ -15,6 +15,7 @@
 #include "network_commands.h"
 #include "phantom_commands.h"
 #include "scm_commands.h"
+#include "train_all_command.h"
 
 namespace cfx::cli {
 namespace {
@@ -38,7 +39,8 @@ int runTrainCommand(const std::vector<std::string>& arguments) {
                    {"segmentor", runTrainSegmentor},
                    {"predictors", runTrainPredictors},
                    {"hvae", runTrainHvae},
-                   {"cft", runTrainCft}});
+                   {"cft", runTrainCft},
+                   {"all", runTrainAll}});
 }
 
 int runEvaluateCommand(const std::vector<std::string>& arguments) {
@@ -70,7 +72,7 @@ const Command kCommands[] = {
      runFigureCommand},
     {"compare", "one table across evaluation reports (none, reg, seg, pos-seg)", runCompareCommand},
     {"data", "data sets: check a manifest, its images and masks (check)", runDataCommand},
-    {"train", "train a model stage into a model folder (scm, segmentor, predictors, hvae, cft)",
+    {"train", "train a model stage into a model folder (scm, segmentor, predictors, hvae, cft, all)",
      runTrainCommand},
     {"evaluate",
      "evaluate counterfactuals into an HTML report, or one stage (scm, segmentor, predictors)",

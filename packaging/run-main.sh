@@ -1,26 +1,36 @@
 #!/usr/bin/env bash
-# The README's main command: install what is missing, build, and run the main job.
-# Until the explorer exists, the main job makes a phantom data set with its gallery and a true
-# counterfactual, and runs the bundled model on the sample studies, all in ./out (or $CFX_OUT).
+# The README's main command: installs what is missing, builds, then opens the explorer on the
+# bundled model with the sample studies of resources/samples. Without a display (or with
+# CFX_HEADLESS=1) it runs the headless equivalent instead and says so: the counterfactuals of
+# the samples and an evaluation report of the bundled model, in ./out (or $CFX_OUT).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${CFX_BUILD_DIR:-$root/build}"
 out="${CFX_OUT:-$root/out}"
 "$root/packaging/bootstrap.sh"
 cfx="$build/app/cfx"
+model="$root/models/default"
 
+if [ -z "${CFX_HEADLESS:-}" ] && { [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; }; then
+  echo "opening the explorer on $root/resources/samples (model: $model)"
+  exec "$build/app/cfx-explorer" --model "$model" "$root/resources/samples"
+fi
+
+echo "no display: running the headless equivalent of the explorer into $out"
 mkdir -p "$out"
-data="$out/phantom-$(date +%Y%m%d-%H%M%S)"
-"$cfx" phantom --out "$data" --count 2000 --size 128 --seed 1
-"$cfx" phantom gallery --data "$data" --out "$out/gallery.png"
-"$cfx" phantom counterfactual --data "$data" --id s000000 --do left_lung_area=-20% \
-  --out "$out/s000000_left_lung_minus20.png" --mask-out "$out/s000000_left_lung_minus20_mask.png"
 for sample in "$root"/resources/samples/*.dcm; do
   name="$(basename "$sample" .dcm)"
-  "$cfx" counterfactual --model "$root/models/default" --image "$sample" --do left_lung_area=-20% \
-    --out "$out/counterfactuals/$name"
+  "$cfx" counterfactual --model "$model" --image "$sample" --do left_lung_area=-20% \
+    --out "$out/counterfactuals/$name-left-lung-minus-20"
+  "$cfx" counterfactual --model "$model" --image "$sample" --do heart_area=+20% \
+    --out "$out/counterfactuals/$name-heart-plus-20"
 done
+test_set="$out/phantom-test-seed3"
+[ -f "$test_set/manifest.csv" ] || "$cfx" phantom --out "$test_set" --count 200 --size 128 --seed 3
+"$cfx" evaluate --model "$model" --data "$test_set" --split all --interventions 100 --cycles 10 \
+  --out "$out/report"
 echo
-echo "data set:        $data"
-echo "gallery:         $out/gallery.png"
-echo "counterfactuals: $out/counterfactuals/ (bundled model, before counterfactual fine-tuning)"
+echo "headless run (no display):"
+echo "  counterfactuals (PNG, DICOM, difference maps, JSON): $out/counterfactuals/"
+echo "  evaluation report of the bundled model:              $out/report/report.html"
+echo "  with a display, the same command opens the explorer (build/app/cfx-explorer)"

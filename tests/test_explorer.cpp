@@ -96,6 +96,18 @@ class TestExplorer : public QObject {
     QVERIFY(original->overlayVisible());
   }
 
+  void uncertaintyViewFromSeveralParticles() {
+    openSample();
+    if (QTest::currentTestFailed()) return;
+    ui::MainWindow& window = *window_;
+    auto* view = window.findChild<ui::ImageView*>("view:uncertainty");
+    QVERIFY(!view->hasImage());
+    QSignalSpy shown(&window, &ui::MainWindow::counterfactualShown);
+    window.findChild<QCheckBox*>("uncertainty")->setChecked(true);
+    QTRY_VERIFY_WITH_TIMEOUT(view->hasImage(), 30000);
+    QVERIFY(view->isVisible());
+  }
+
   void exportWritesPngDicomAndSidecar() {
     openSample();
     if (QTest::currentTestFailed()) return;

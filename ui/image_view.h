@@ -17,6 +17,7 @@ class ImageView : public QGraphicsView {
   void setOverlayVisible(bool visible);
   void setOverlayOpacity(double opacity);
   bool overlayVisible() const;
+  bool hasImage() const { return !image_->pixmap().isNull(); }
   void fitImage();
   static void link(const std::vector<ImageView*>& views);
 

@@ -45,7 +45,9 @@ nlohmann::json CftConfig::toJson() const {
           {"initial_lambda", initialLambda},
           {"soft_labels", softLabels},
           {"squared_area_loss", squaredAreaLoss},
-          {"region_weight", regionWeight}};
+          {"region_weight", regionWeight},
+          {"locality_weight", localityWeight},
+          {"locality_dilation", localityDilation}};
 }
 
 CftConfig CftConfig::fromJson(const nlohmann::json& json, const std::string& source) {
@@ -59,6 +61,8 @@ CftConfig CftConfig::fromJson(const nlohmann::json& json, const std::string& sou
     c.softLabels = json.at("soft_labels").get<bool>();
     c.squaredAreaLoss = json.at("squared_area_loss").get<bool>();
     c.regionWeight = json.value("region_weight", 1.0);
+    c.localityWeight = json.value("locality_weight", 0.0);
+    c.localityDilation = json.value("locality_dilation", int64_t(3));
   } catch (const nlohmann::json::exception& e) {
     throw ValidationError(source, "fine_tuning",
                           std::string("expected guidance, epsilon_nats_per_dim, "
@@ -67,7 +71,7 @@ CftConfig CftConfig::fromJson(const nlohmann::json& json, const std::string& sou
                               e.what());
   }
   if (!std::isfinite(c.epsilon) || c.lagrangeLearningRate < 0 || c.damping < 0 ||
-      c.initialLambda < 0 || c.regionWeight < 0)
+      c.initialLambda < 0 || c.regionWeight < 0 || c.localityWeight < 0 || c.localityDilation < 0)
     throw ValidationError(source, "fine_tuning",
                           "expected a finite epsilon and non-negative rates, damping and weights");
   return c;
@@ -201,6 +205,9 @@ torch::Tensor CounterfactualFineTuning::guidanceLoss(const torch::Tensor& counte
     for (size_t k = 0; k < structures.size(); ++k)
       (*scalars)["guide_" + structures[k].variable] = perStructure[int64_t(k)].item<double>();
   }
+  if (config_.localityWeight > 0)
+    loss = loss + config_.localityWeight * localityLoss(counterfactualImages, factualImages,
+                                                        probabilities, batch, scalars);
   if (config_.guidance == Guidance::PositionalSegmentor) {
     // Each region keeps its share of the structure: the factual regional areas, scaled by the
     // structure's counterfactual / factual area, are the targets of the regional variables.
@@ -220,6 +227,42 @@ torch::Tensor CounterfactualFineTuning::guidanceLoss(const torch::Tensor& counte
     loss = loss + config_.regionWeight * regional;
   }
   return loss;
+}
+
+torch::Tensor CounterfactualFineTuning::localityLoss(
+    const torch::Tensor& counterfactualImages, const torch::Tensor& factualImages,
+    const torch::Tensor& counterfactualProbabilities, const CftInterventions& batch,
+    std::map<std::string, double>* scalars) {
+  torch::Tensor outside, rows;
+  {
+    torch::NoGradGuard noGrad;
+    const auto& structures = models_.segmentor->config().structures;
+    const auto factualClasses =
+        models_.segmentor->probabilities(factualImages).argmax(1);  // [N, H, W]
+    const auto counterfactualClasses = counterfactualProbabilities.argmax(1);
+    const auto affected = batch.affected.to(device_), intervened = batch.mask.to(device_);
+    auto region = torch::zeros_like(factualClasses, torch::kFloat32);
+    rows = torch::zeros({factualClasses.size(0)}, region.options().dtype(torch::kBool));
+    for (size_t k = 0; k < structures.size(); ++k) {
+      const int64_t column = structureColumns_[k];
+      const auto hit = affected.select(1, column).view({-1, 1, 1});
+      const auto mask =
+          (factualClasses == int64_t(k) + 1) | (counterfactualClasses == int64_t(k) + 1);
+      region = torch::maximum(region, (mask & hit).to(torch::kFloat32));
+      rows = rows | intervened.select(1, column);
+    }
+    const int64_t r = config_.localityDilation;
+    if (r > 0)
+      region =
+          torch::max_pool2d(region.unsqueeze(1), {2 * r + 1, 2 * r + 1}, {1, 1}, {r, r}).squeeze(1);
+    outside = (1 - region).unsqueeze(1);
+  }
+  // Only structure interventions: a change of age or sex may legitimately reach every pixel.
+  const auto weight = outside * rows.to(outside.dtype()).view({-1, 1, 1, 1});
+  const auto change = (counterfactualImages - factualImages).abs() * 127.5;
+  const auto term = (change * weight).sum() / weight.sum().clamp_min(1.0);
+  if (scalars) (*scalars)["guide_locality"] = term.item<double>();
+  return term;
 }
 
 StepResult CounterfactualFineTuning::step(const torch::Tensor& images,

@@ -37,6 +37,12 @@ struct CftConfig {
   bool softLabels = true;
   bool squaredAreaLoss = false;  // L1 (default) or squared error of the normalised area
   double regionWeight = 1.0;     // Pos-Seg-CFT: weight of the regional terms
+  // An extension beyond the paper (0 = off): for structure interventions, the mean absolute
+  // change in grey levels outside the affected structures (the frozen segmentor's masks on the
+  // factual and counterfactual images, dilated by localityDilation pixels) is added with this
+  // weight. No user-drawn masks are involved.
+  double localityWeight = 0.0;
+  int64_t localityDilation = 3;
 
   nlohmann::json toJson() const;
   static CftConfig fromJson(const nlohmann::json& json, const std::string& source);
@@ -83,6 +89,11 @@ class CounterfactualFineTuning {
                              std::map<std::string, double>* scalars = nullptr);
 
  private:
+  torch::Tensor localityLoss(const torch::Tensor& counterfactualImages,
+                             const torch::Tensor& factualImages,
+                             const torch::Tensor& counterfactualProbabilities,
+                             const CftInterventions& batch, std::map<std::string, double>* scalars);
+
   CftConfig config_;
   CftModels models_;
   torch::Device device_;

@@ -79,7 +79,12 @@ int runTrainCft(const std::vector<std::string>& arguments) {
       .option("lagrange-lr", "RATE", "learning rate of the multiplier's gradient ascent", "0.01")
       .option("soft-labels", "on|off", "soft targets for non-intervened subject variables", "on")
       .option("area-loss", "l1|l2", "error of the normalised areas", "l1")
-      .option("region-weight", "W", "pos-seg: weight of the regional terms", "1");
+      .option("region-weight", "W", "pos-seg: weight of the regional terms", "1")
+      .option("locality-weight", "W",
+              "extension beyond the paper, seg and pos-seg: weight of the mean change (grey "
+              "levels) outside the affected structures' segmentor masks under structure "
+              "interventions (0: off, the paper's method)",
+              "0");
   if (!parser.parse(arguments)) return 0;
   Stage stage = prepareStage(parser);
   stage.options.emaDecay = 0.99;  // fine-tuning is short: a long EMA would lag behind it
@@ -95,6 +100,11 @@ int runTrainCft(const std::vector<std::string>& arguments) {
   config.damping = parser.getNumber("damping");
   config.lagrangeLearningRate = parser.getNumber("lagrange-lr");
   config.regionWeight = parser.getNumber("region-weight");
+  config.localityWeight = parser.getNumber("locality-weight");
+  if (config.localityWeight > 0 && config.guidance != Guidance::Segmentor &&
+      config.guidance != Guidance::PositionalSegmentor)
+    throw ValidationError("cfx train cft", "--locality-weight",
+                          "needs a segmentor: use it with --guidance seg or pos-seg");
   const std::string soft = parser.get("soft-labels"), areaLoss = parser.get("area-loss");
   if (soft != "on" && soft != "off")
     throw ValidationError("cfx train cft", "--soft-labels", "expected on or off");
@@ -127,7 +137,9 @@ int runTrainCft(const std::vector<std::string>& arguments) {
   const auto valParents = mechanism.parents.encode(valSet.attributes, stage.graph);
 
   copyModelFolder(pretrained, out);
-  const fs::path runDir = fs::path(out) / "runs" / ("cft-" + guidanceName(config.guidance));
+  const fs::path runDir =
+      fs::path(out) / "runs" /
+      ("cft-" + guidanceName(config.guidance) + (config.localityWeight > 0 ? "-locality" : ""));
   config.epsilon = measuredEpsilon(*hvae, trainQuantised, trainParents, stage, runDir);
   std::cerr << "epsilon (pretrained train NELBO): " << config.epsilon
             << " nats/dim = " << config.epsilon / std::log(2.0) << " bits/dim\n";

@@ -56,21 +56,21 @@ torch::Tensor CounterfactualEngine::encodeParents(
   return parents_.encode(row, graph).to(options_.device);
 }
 
-torch::Tensor CounterfactualEngine::labelMap(const torch::Tensor& image) {
+CounterfactualEngine::Segmentation CounterfactualEngine::segment(const torch::Tensor& image) {
   torch::NoGradGuard noGrad;
-  const auto x = image.view({1, 1, size_, size_}).to(options_.device);
-  return segmentor_->labelMaps(segmentor_->probabilities(x)).cpu()[0];
+  const auto probabilities =
+      segmentor_->probabilities(image.view({1, 1, size_, size_}).to(options_.device));
+  const auto areas = SegmentorImpl::softAreas(probabilities).cpu();
+  Segmentation result;
+  const auto& structures = segmentor_->config().structures;
+  for (size_t k = 0; k < structures.size(); ++k)
+    result.areas[structures[k].variable] = areas[0][int64_t(k)].item<double>();
+  result.labels = segmentor_->labelMaps(probabilities).cpu()[0];
+  return result;
 }
 
 std::map<std::string, double> CounterfactualEngine::measureAreas(const torch::Tensor& image) {
-  torch::NoGradGuard noGrad;
-  const auto areas =
-      SegmentorImpl::softAreas(segmentor_->probabilities(image.to(options_.device))).cpu();
-  std::map<std::string, double> result;
-  const auto& structures = segmentor_->config().structures;
-  for (size_t k = 0; k < structures.size(); ++k)
-    result[structures[k].variable] = areas[0][int64_t(k)].item<double>();
-  return result;
+  return segment(image).areas;
 }
 
 std::map<std::string, double> CounterfactualEngine::completeObservation(
@@ -130,7 +130,10 @@ CounterfactualResult CounterfactualEngine::predict(const AbductedSubject& subjec
   result.image = mean[0][0].cpu();
   result.variance =
       (subject.particles.size() > 1 ? stack.var(0, false) : torch::zeros_like(mean[0]))[0].cpu();
-  result.measured = measureAreas(mean);
+  // One segmentor pass gives both the areas the panel shows and the overlay's label map.
+  auto segmentation = segment(mean);
+  result.measured = std::move(segmentation.areas);
+  result.labels = segmentation.labels;
   result.milliseconds =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   return result;

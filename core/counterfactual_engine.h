@@ -35,6 +35,7 @@ struct CounterfactualResult {
   torch::Tensor variance;  // [S, S] per-pixel variance over particles (zeros for one particle)
   ScalarCounterfactual scalars;            // factual and counterfactual values, what changed
   std::map<std::string, double> measured;  // structure areas the segmentor finds on `image`
+  torch::Tensor labels;                    // [S, S] uint8: its label map of `image` (overlays)
   double milliseconds = 0.0;               // the cost of this prediction
 };
 
@@ -58,9 +59,13 @@ class CounterfactualEngine {
   // an engine assembled in memory.
   const nlohmann::json& hvaeConfig() const { return hvaeConfig_; }
 
-  // The segmentor's hard label map of an image ([1, 1, S, S] or [S, S]): [S, S] uint8 on the CPU,
-  // with the data set's label values (for overlays).
-  torch::Tensor labelMap(const torch::Tensor& image);
+  // What one segmentor pass finds on an image ([1, 1, S, S] or [S, S]): structure areas (percent
+  // of the image) by variable, and the hard label map [S, S] uint8 on the CPU (for overlays).
+  struct Segmentation {
+    std::map<std::string, double> areas;
+    torch::Tensor labels;
+  };
+  Segmentation segment(const torch::Tensor& image);
   // Structure areas (percent of the image) measured by the segmentor: [variable] -> value.
   std::map<std::string, double> measureAreas(const torch::Tensor& image);
   // Fills structure variables that `given` lacks from the segmentor; anything else missing is an

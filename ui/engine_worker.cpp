@@ -55,12 +55,9 @@ void EngineWorker::openStudy(const QString& path) {
     session::Study study = session::openStudy(path.toStdString(), *engine_);
     study_ = std::move(study);
     abductCurrent();
-    StudyInfo info{path,
-                   study_->factual,
-                   engine_->labelMap(study_->tensor),
-                   study_->observed,
-                   study_->measuredFactual,
-                   {}};
+    StudyInfo info{
+        path, study_->factual, study_->labelsFactual, study_->observed, study_->measuredFactual,
+        {}};
     for (const auto& s : study_->sources) info.sources << QString::fromStdString(s);
     Q_EMIT studyOpened(info);
   });
@@ -80,7 +77,7 @@ void EngineWorker::predict(quint64 id, const std::vector<Intervention>& interven
     CounterfactualResult result = engine_->predict(*subject_, interventions);
     CounterfactualView view{id,
                             io::fromTensor(result.image),
-                            engine_->labelMap(result.image),
+                            result.labels,
                             result.variance,
                             result.scalars,
                             result.measured,

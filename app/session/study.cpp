@@ -28,7 +28,9 @@ Study openStudy(const std::string& path, CounterfactualEngine& engine,
     values[name] = value;
     study.sources.push_back(name + " given");
   }
-  study.measuredFactual = engine.measureAreas(study.tensor);
+  auto segmentation = engine.segment(study.tensor);
+  study.measuredFactual = std::move(segmentation.areas);
+  study.labelsFactual = segmentation.labels;
   study.observed = engine.completeObservation(values, study.measuredFactual);
   for (const auto& [name, value] : study.measuredFactual)
     if (!values.count(name)) study.sources.push_back(name + " measured by the segmentor");

@@ -21,11 +21,13 @@ struct Study {
   std::map<std::string, double> observed;
   std::vector<std::string> sources;  // e.g. "age from PatientAge"
   std::map<std::string, double> measuredFactual;
+  torch::Tensor labelsFactual;  // [S, S] uint8: the segmentor's label map of `factual`
 };
 
 // Reads a DICOM or PNG radiograph, takes age and sex from a DICOM header, then `given` (which
-// overrides the header), and measures structure areas with the engine's segmentor. Anything the
-// graph needs that is still missing is a ValidationError naming it.
+// overrides the header), and measures structure areas (and the label map) with one pass of
+// the engine's segmentor. Anything the graph needs that is still missing is a ValidationError
+// naming it.
 Study openStudy(const std::string& path, CounterfactualEngine& engine,
                 const std::map<std::string, double>& given = {});
 

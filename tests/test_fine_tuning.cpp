@@ -82,6 +82,41 @@ void checkGuidanceDescends(Guidance guidance) {
                           .arg(predicted)));
 }
 
+// Tiny models whose segmentor sees one class everywhere: its head ignores the image and its bias
+// picks `label` (0 background, 3 heart), so the structure masks are known exactly.
+CftModels modelsSeeingOnly(int label) {
+  CftModels models = tinyModels();
+  torch::NoGradGuard noGrad;
+  auto parameters = models.segmentor->named_parameters();
+  parameters["unet.head.weight"].zero_();
+  auto bias = torch::zeros({4});
+  bias[label] = 5.0;
+  parameters["unet.head.bias"].copy_(bias);
+  return models;
+}
+
+// The same intervention on `column` for every row of the batch, values unchanged.
+CftInterventions interveneEverywhere(CftModels& models, int64_t column) {
+  CftInterventions batch;
+  batch.mask = torch::zeros({8, 5}, torch::kBool);
+  batch.mask.select(1, column).fill_(true);
+  batch.counterfactual = batchAttributes();
+  batch.affected = models.scm->affected(batch.mask);
+  return batch;
+}
+
+// The locality term (weight 1) of `counterfactual` against the batch images.
+double localityCharge(CftModels& models, const CftInterventions& batch,
+                      const torch::Tensor& counterfactual) {
+  CftConfig config;
+  config.guidance = Guidance::Segmentor;
+  config.localityWeight = 1.0;
+  CounterfactualFineTuning tuning(config, models, torch::kCPU);
+  std::map<std::string, double> scalars;
+  tuning.guidanceLoss(counterfactual, batchImages(), batch, batchAttributes(), &scalars);
+  return scalars.at("guide_locality");
+}
+
 }  // namespace
 
 class TestFineTuning : public QObject {
@@ -192,65 +227,29 @@ class TestFineTuning : public QObject {
   }
 
   void localityTermCountsChangeOutsideTheStructures() {
-    CftModels models = tinyModels();
-    {
-      // A segmentor that sees only background: no structure region, every pixel is outside.
-      torch::NoGradGuard noGrad;
-      auto parameters = models.segmentor->named_parameters();
-      parameters["unet.head.weight"].zero_();
-      parameters["unet.head.bias"].copy_(torch::tensor({5.0, 0.0, 0.0, 0.0}));
-    }
-    CftConfig config;
-    config.guidance = Guidance::Segmentor;
-    config.localityWeight = 1.0;
-    CounterfactualFineTuning tuning(config, models, torch::kCPU);
-    const auto attributes = batchAttributes();
-    const auto images = batchImages();
-    const auto shifted = images + 4.0 / 127.5;  // every pixel 4 grey levels brighter
-    for (int64_t column : {2, 0}) {             // do(heart) for every row, then do(sex)
-      CftInterventions batch;
-      batch.mask = torch::zeros({8, 5}, torch::kBool);
-      batch.mask.select(1, column).fill_(true);
-      batch.counterfactual = attributes.clone();
-      batch.affected = models.scm->affected(batch.mask);
-      std::map<std::string, double> scalars;
-      tuning.guidanceLoss(images, images, batch, attributes, &scalars);
-      QVERIFY(std::abs(scalars.at("guide_locality")) < 1e-6);  // nothing changed
-      tuning.guidanceLoss(shifted, images, batch, attributes, &scalars);
+    // A segmentor that sees only background: no structure region, every pixel is outside.
+    CftModels models = modelsSeeingOnly(0);
+    const auto shifted = batchImages() + 4.0 / 127.5;  // every pixel 4 grey levels brighter
+    for (int64_t column : {2, 0}) {                    // do(heart) for every row, then do(sex)
+      const auto batch = interveneEverywhere(models, column);
+      QVERIFY(std::abs(localityCharge(models, batch, batchImages())) < 1e-6);  // nothing changed
       // A structure intervention is charged the 4 levels outside its region; an intervention on
       // sex may change every pixel and is not charged.
-      QVERIFY2(std::abs(scalars.at("guide_locality") - (column == 2 ? 4.0 : 0.0)) < 1e-3,
-               qPrintable(QString::number(scalars.at("guide_locality"))));
+      const double charge = localityCharge(models, batch, shifted);
+      QVERIFY2(std::abs(charge - (column == 2 ? 4.0 : 0.0)) < 1e-3,
+               qPrintable(QString::number(charge)));
     }
   }
 
   void localityRegionIsTheAffectedStructure() {
-    CftModels models = tinyModels();
-    {
-      // A segmentor that sees heart everywhere (class 3 = structures[2] = heart_area).
-      torch::NoGradGuard noGrad;
-      auto parameters = models.segmentor->named_parameters();
-      parameters["unet.head.weight"].zero_();
-      parameters["unet.head.bias"].copy_(torch::tensor({0.0, 0.0, 0.0, 5.0}));
-    }
-    CftConfig config;
-    config.guidance = Guidance::Segmentor;
-    config.localityWeight = 1.0;
-    CounterfactualFineTuning tuning(config, models, torch::kCPU);
-    const auto attributes = batchAttributes();
-    const auto images = batchImages();
+    // A segmentor that sees heart everywhere (class 3 = structures[2] = heart_area).
+    CftModels models = modelsSeeingOnly(3);
     for (const auto& [column, expected] : {std::pair{2L, 0.0}, std::pair{3L, 4.0}}) {
-      CftInterventions batch;
-      batch.mask = torch::zeros({8, 5}, torch::kBool);
-      batch.mask.select(1, column).fill_(true);
-      batch.counterfactual = attributes.clone();
-      batch.affected = models.scm->affected(batch.mask);
-      std::map<std::string, double> scalars;
-      tuning.guidanceLoss(images + 4.0 / 127.5, images, batch, attributes, &scalars);
       // do(heart): the heart covers the image, nothing is outside; do(right lung): the heart is
       // not affected, so its pixels are outside the region and charged.
-      QVERIFY2(std::abs(scalars.at("guide_locality") - expected) < 1e-3,
-               qPrintable(QString::number(scalars.at("guide_locality"))));
+      const double charge =
+          localityCharge(models, interveneEverywhere(models, column), batchImages() + 4.0 / 127.5);
+      QVERIFY2(std::abs(charge - expected) < 1e-3, qPrintable(QString::number(charge)));
     }
   }
 

@@ -5,18 +5,16 @@
 #include "hvae.h"
 #include "model_bundle.h"
 #include "test_helpers.h"
+#include "tiny_models.h"
 #include "trainer.h"
 
 using namespace cfx;
 
 namespace {
 
+// The tests' tiny 16 px HVAE with two parents (disc radius, a distractor).
 HvaeConfig tinyConfig() {
-  HvaeConfig c;
-  c.architecture = "16b1,8b1,4b1,1b1";
-  c.width = 8;
-  c.latentChannels = 2;
-  c.maxLatentResolution = 8;
+  HvaeConfig c = test::tinyHvaeConfig();
   c.parents = 2;
   return c;
 }

@@ -72,18 +72,12 @@ int main(int argc, char** argv) {
     QObject::connect(&window, &cfx::ui::MainWindow::counterfactualShown, &window, [&] {
       if (!intervened) {
         intervened = true;
-        for (const QString& spec : interventions) {
-          const auto eq = spec.indexOf('=');
-          const std::string name = spec.left(eq).toStdString();
-          QString value = spec.mid(eq + 1);
-          double target = 0;
-          if (value.endsWith('%')) {
-            value.chop(1);
-            target = window.panel()->target(name) * (1 + value.toDouble() / 100.0);
-          } else {
-            target = value.toDouble();
-          }
-          window.panel()->setTarget(name, target);
+        try {
+          for (const QString& spec : interventions)
+            window.panel()->applyIntervention(spec.toStdString());
+        } catch (const std::exception& e) {
+          std::cerr << "cfx-explorer: " << e.what() << "\n";
+          QApplication::exit(2);
         }
         return;
       }

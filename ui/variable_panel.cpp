@@ -11,6 +11,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "validation_error.h"
+
 namespace cfx::ui {
 
 namespace {
@@ -66,6 +68,7 @@ void VariablePanel::setGraph(const CausalGraph& graph) {
     delete item;
   }
   rows_.clear();
+  graph_ = graph;
   rows_.reserve(graph.variables().size());
   for (const Variable& v : graph.variables()) {
     rows_.push_back(Row{v});
@@ -223,6 +226,15 @@ void VariablePanel::setTarget(const std::string& name, double value) {
   row->target = std::clamp(value, row->variable.min, row->variable.max);
   showTarget(*row);
   Q_EMIT interventionsChanged();
+}
+
+void VariablePanel::applyIntervention(const std::string& spec) {
+  if (!graph_) throw ValidationError("intervention " + spec, "model", "no model is loaded");
+  const Intervention intervention = parseIntervention(spec, *graph_);
+  const Row* row = find(intervention.variable);
+  setTarget(
+      intervention.variable,
+      resolveIntervention(intervention, row->observed, *graph_, OutOfRangePolicy::Clamp).value);
 }
 
 double VariablePanel::target(const std::string& name) const {

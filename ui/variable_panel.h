@@ -3,6 +3,7 @@
 #include <QStringList>
 #include <QWidget>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,9 @@ class VariablePanel : public QWidget {
   // Sets a target as if the user had moved the control (clamped to the variable's range).
   void setTarget(const std::string& name, double value);
   double target(const std::string& name) const;
+  // An intervention as `cfx counterfactual --do` takes it ("left_lung_area=-20%", "sex=F"),
+  // relative to the observed value and clamped to the range; a bad spec throws ValidationError.
+  void applyIntervention(const std::string& spec);
 
  public Q_SLOTS:
   void resetAll();
@@ -63,6 +67,7 @@ class VariablePanel : public QWidget {
   int toSlider(const Row& row, double value) const;
   double fromSlider(const Row& row, int position) const;
 
+  std::optional<CausalGraph> graph_;
   QVBoxLayout* layout_ = nullptr;
   std::vector<Row> rows_;
   bool updating_ = false;

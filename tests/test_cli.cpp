@@ -1,4 +1,5 @@
 #include <unistd.h>
+#include <algorithm>
 
 #include <QTemporaryDir>
 #include <QtTest>
@@ -305,7 +306,20 @@ class TestCli : public QObject {
     QCOMPARE(
         runCfx({"compare", path("report_none"), path("report_seg"), "--out", path("compare.md")}),
         0);
-    QVERIFY(readText(path("compare.md")).find("tuned (seg)") != std::string::npos);
+    const std::string table = readText(path("compare.md"));
+    QVERIFY(table.find("tuned (seg)") != std::string::npos);
+    // The HVAE's fit is reported with the model, so fine-tuning's cost in NELBO is in the table.
+    const double nelbo = evaluation["image_nelbo_bits_per_dim"].get<double>();
+    QVERIFY(std::isfinite(nelbo) && nelbo > 0);
+    QVERIFY(table.find("NELBO bits/dim") != std::string::npos);
+    // Structure columns follow the graph's order, not the alphabet.
+    std::vector<size_t> positions;
+    for (const auto& name : evaluation["variables"])
+      if (evaluation["by_intervention"].contains(name) &&
+          evaluation["by_intervention"][name].contains("locality"))
+        positions.push_back(table.find(name.get<std::string>() + " MAPE"));
+    QVERIFY(std::is_sorted(positions.begin(), positions.end()));
+    QVERIFY(positions.empty() || positions.back() != std::string::npos);
     QCOMPARE(runCfx({"compare", path("nowhere")}), 1);
 
     // Every stage in order; a second run finds everything done and trains nothing.

@@ -57,9 +57,17 @@ int runCompareCommand(const std::vector<std::string>& arguments) {
                                   ": the models were not evaluated on "
                                   "the same sample");
 
+  // Structures in the graph's order where the report records it (JSON objects sort by name).
+  const auto& byIntervention = reports[0].at("by_intervention");
+  std::vector<std::string> order;
+  if (reports[0].contains("variables"))
+    order = reports[0]["variables"].get<std::vector<std::string>>();
+  else
+    for (const auto& [name, entry] : byIntervention.items()) order.push_back(name);
   std::vector<std::string> structures;
-  for (const auto& [name, entry] : reports[0].at("by_intervention").items())
-    if (entry.contains("locality")) structures.push_back(name);
+  for (const auto& name : order)
+    if (byIntervention.contains(name) && byIntervention[name].contains("locality"))
+      structures.push_back(name);
   std::vector<std::pair<std::string, std::vector<std::string>>> columns;  // header, cells
   const auto add = [&](const std::string& header, const std::string& pointer, double scale,
                        const char* spec) {
@@ -78,6 +86,7 @@ int runCompareCommand(const std::vector<std::string>& arguments) {
   add("composition 1", "/composition_l1_1_cycle", 1, "%.3f");
   add("composition 10", "/composition_l1_10_cycles", 1, "%.3f");
   add("FD (own features)", "/realism_frechet_distance_eval_segmentor_features", 1, "%.3f");
+  add("NELBO bits/dim", "/image_nelbo_bits_per_dim", 1, "%.4f");
 
   std::string table = "| model |";
   for (const auto& [h, c] : columns) table += " " + h + " |";

@@ -17,8 +17,8 @@ struct HvaeStage {
 // (resolution b blocks, from the image down to 1x1); the decoder mirrors the encoder, with latent
 // variables in every decoder block at resolutions up to `maxLatentResolution`.
 struct HvaeConfig {
-  std::string architecture = "128b1,64b1,32b1,16b2,8b2,4b2,1b2";
-  int64_t width = 32;
+  std::string architecture = "128b2,64b2,32b2,16b2,8b2,4b2,1b2";
+  int64_t width = 48;
   int64_t latentChannels = 8;
   int64_t maxLatentResolution = 32;
   int64_t parents = 5;          // size of the normalised parent vector

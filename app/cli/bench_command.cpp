@@ -26,11 +26,11 @@ double median(std::vector<double> values) {
   return values[values.size() / 2];
 }
 
-// The default architecture scaled to an image size: one block per resolution above 16 px, two
-// below, down to 4 px and then 1 px (128 px gives "128b1,64b1,32b1,16b2,8b2,4b2,1b2").
+// The default architecture scaled to an image size: two blocks per resolution down to 4 px, then
+// 1 px (128 px gives "128b2,64b2,32b2,16b2,8b2,4b2,1b2").
 std::string architectureFor(int64_t size) {
   std::string spec;
-  for (int64_t r = size; r >= 4; r /= 2) spec += std::to_string(r) + (r > 16 ? "b1," : "b2,");
+  for (int64_t r = size; r >= 4; r /= 2) spec += std::to_string(r) + "b2,";
   return spec + "1b2";
 }
 

@@ -336,8 +336,8 @@ int runTrainHvae(const std::vector<std::string>& arguments) {
   declareStageOptions(parser, "20000", "16", "1e-3");
   parser.required("out", "MODEL_DIR", "model folder; the HVAE is added to its model.json")
       .option("architecture", "SPEC", "stages from the image to 1x1: RESbBLOCKS,...",
-              "128b1,64b1,32b1,16b2,8b2,4b2,1b2")
-      .option("width", "C", "channels of every block", "32")
+              "128b2,64b2,32b2,16b2,8b2,4b2,1b2")
+      .option("width", "C", "channels of every block", "48")
       .option("latents", "Z", "latent channels per latent block", "8")
       .option("max-latent-resolution", "R", "latents only in blocks up to this resolution", "32")
       .option("beta", "B", "weight of the KL term", "1")

@@ -50,6 +50,10 @@ int runTrainAll(const std::vector<std::string>& arguments) {
       .option("pretrained", "DIR",
               "folder for the pretrained stages (default MODEL_DIR-pretrained)")
       .option("guidance", "KIND", "fine-tuning guidance: none, reg, seg or pos-seg", "seg")
+      .option("locality-weight", "W",
+              "fine-tuning: weight of the segmentor-mask locality term (an extension; 0 = the "
+              "paper's Seg-CFT)",
+              "0.3")
       .option("steps-scale", "F", "multiply every stage's steps (at least 1 step each)", "1")
       .flag("tiny", "tiny networks (smoke tests only)");
   declareRuntimeOptions(parser, "where to train");
@@ -82,7 +86,7 @@ int runTrainAll(const std::vector<std::string>& arguments) {
       {"hvae",
        runTrainHvae,
        {"--data", data, "--out", pretrained, "--batch", "8", "--lr", "1e-3", "--seed", "0"},
-       8000},
+       5000},
   };
   if (tiny) {
     stages[0].arguments.insert(stages[0].arguments.end(), {"--width", "4", "--depth", "2"});
@@ -114,15 +118,24 @@ int runTrainAll(const std::vector<std::string>& arguments) {
     std::printf("[train all] cft: done already, skipped\n");
   } else {
     std::printf("[train all] cft (%s)\n", parser.get("guidance").c_str());
-    std::vector<std::string> args = {
-        "--model",    pretrained,
-        "--data",     data,
-        "--guidance", parser.get("guidance"),
-        "--out",      out,
-        "--batch",    "8",
-        "--lr",       "2e-4",
-        "--seed",     "0",
-        "--steps",    std::to_string(std::max(1L, std::lround(1000 * scale)))};
+    std::vector<std::string> args = {"--model",
+                                     pretrained,
+                                     "--data",
+                                     data,
+                                     "--guidance",
+                                     parser.get("guidance"),
+                                     "--out",
+                                     out,
+                                     "--batch",
+                                     "8",
+                                     "--lr",
+                                     "2e-4",
+                                     "--seed",
+                                     "0",
+                                     "--locality-weight",
+                                     parser.get("locality-weight"),
+                                     "--steps",
+                                     std::to_string(std::max(1L, std::lround(1000 * scale)))};
     args.insert(args.end(), runtime.begin(), runtime.end());
     const int status = runTrainCft(args);
     if (status != 0) return status;

@@ -334,12 +334,15 @@ int runTrainHvae(const std::vector<std::string>& arguments) {
       "graph variables as parents, by the ELBO with a discretised Gaussian likelihood. Reports\n"
       "the test NELBO in bits per dimension.");
   declareStageOptions(parser, "20000", "16", "1e-3");
+  const HvaeConfig defaults;  // one place for the default architecture: core/hvae.h
   parser.required("out", "MODEL_DIR", "model folder; the HVAE is added to its model.json")
       .option("architecture", "SPEC", "stages from the image to 1x1: RESbBLOCKS,...",
-              "128b2,64b2,32b2,16b2,8b2,4b2,1b2")
-      .option("width", "C", "channels of every block", "48")
-      .option("latents", "Z", "latent channels per latent block", "8")
-      .option("max-latent-resolution", "R", "latents only in blocks up to this resolution", "32")
+              defaults.architecture)
+      .option("width", "C", "channels of every block", std::to_string(defaults.width))
+      .option("latents", "Z", "latent channels per latent block",
+              std::to_string(defaults.latentChannels))
+      .option("max-latent-resolution", "R", "latents only in blocks up to this resolution",
+              std::to_string(defaults.maxLatentResolution))
       .option("beta", "B", "weight of the KL term", "1")
       .option("free-bits", "NATS", "KL allowance per latent channel and pixel", "0");
   if (!parser.parse(arguments)) return 0;

@@ -189,9 +189,9 @@ int runEvaluateSuite(const std::vector<std::string>& arguments) {
   const int64_t count = parser.getInteger("interventions", 1, 1'000'000);
   const int64_t cycles = parser.getInteger("cycles", 0, 1'000'000);
   const int64_t gridSize = parser.getInteger("grid", 0, 100);
+  const int64_t seed = parser.getInteger("seed", 0, 1L << 40);
   const auto quantised = quantise(set.images);
-  const auto plan = planInterventions(graph, set.attributes, count,
-                                      std::uint64_t(parser.getInteger("seed", 0, 1L << 40)));
+  const auto plan = planInterventions(graph, set.attributes, count, std::uint64_t(seed));
   std::map<std::string, PerIntervened> results;
   Mean composition1, composition10;
   std::vector<torch::Tensor> realFeatures, counterfactualFeatures;
@@ -309,7 +309,7 @@ int runEvaluateSuite(const std::vector<std::string>& arguments) {
   {
     ImageMechanism mechanism = loadImageMechanism(modelDir);
     mechanism.hvae->to(options.device);
-    torch::manual_seed(std::uint64_t(parser.getInteger("seed", 0, 1L << 40)));
+    torch::manual_seed(std::uint64_t(seed));
     const ImageSet quantisedSet{set.ids, quantised, {}, set.attributes};
     nelboBitsPerDim = hvaeLossOn(*mechanism.hvae, quantisedSet,
                                  mechanism.parents.encode(set.attributes, graph), options.device)
@@ -323,7 +323,7 @@ int runEvaluateSuite(const std::vector<std::string>& arguments) {
                             {"data", fs::absolute(dataDir).string()},
                             {"split", parser.get("split")},
                             {"interventions", count},
-                            {"seed", parser.getInteger("seed", 0, 1L << 40)},
+                            {"seed", seed},
                             {"composition_l1_1_cycle", composition1.value()},
                             {"composition_l1_10_cycles", number(composition10.value())},
                             {"realism_frechet_distance_eval_segmentor_features", fd},

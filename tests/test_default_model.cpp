@@ -14,6 +14,26 @@
 
 using namespace cfx;
 
+namespace {
+
+// A phantom subject no training run saw: its 8-bit image as the engine takes it ([1, 1, S, S] in
+// [-1, 1]) and the values of every graph variable.
+struct FreshSubject {
+  torch::Tensor image;
+  std::map<std::string, double> observed;
+};
+
+FreshSubject freshSubject(uint64_t stream, uint64_t index, int64_t size, const CausalGraph& graph) {
+  const phantom::PhantomScm scm;
+  const auto subject = phantom::renderSubject(
+      scm, scm.sampleExogenous(phantom::RandomStream::derive(stream, index)), int(size));
+  FreshSubject fresh{((io::toTensor(subject.image) + 1) * 127.5).round() / 127.5 - 1, {}};
+  for (const auto& v : graph.variables()) fresh.observed[v.name] = subject.attributes.get(v.name);
+  return fresh;
+}
+
+}  // namespace
+
 // The committed model folder loads, and its networks still do their job on freshly rendered
 // phantom subjects (a seed no training run used).
 class TestDefaultModel : public QObject {
@@ -49,18 +69,12 @@ class TestDefaultModel : public QObject {
 
   void engineReproducesAnImageUnderTheNullIntervention() {
     auto engine = CounterfactualEngine::load(dir_, EngineOptions{});
-    const phantom::PhantomScm scm;
-    const auto subject = phantom::renderSubject(
-        scm, scm.sampleExogenous(phantom::RandomStream::derive(77, 1)), int(engine->imageSize()));
-    const auto image = ((io::toTensor(subject.image) + 1) * 127.5).round() / 127.5 - 1;
-    std::map<std::string, double> observed;
-    for (const auto& v : engine->graph().variables())
-      observed[v.name] = subject.attributes.get(v.name);
+    const auto [image, observed] = freshSubject(77, 1, engine->imageSize(), engine->graph());
     const auto abducted = engine->abduct(image, observed);
     const auto same = engine->predict(abducted, {});
     QVERIFY((same.image - image[0][0]).abs().max().item<double>() < 1.0 / 255.0);
     const auto changed = engine->predict(
-        abducted, {parseIntervention("sex=" + std::string(observed["sex"] > 0.5 ? "F" : "M"),
+        abducted, {parseIntervention("sex=" + std::string(observed.at("sex") > 0.5 ? "F" : "M"),
                                      engine->graph())});
     QVERIFY((changed.image - image[0][0]).abs().mean().item<double>() > 1e-3);
   }
@@ -70,7 +84,6 @@ class TestDefaultModel : public QObject {
   // bundled HVAE is fine-tuned already, so it is first made to ignore its parents, the failure
   // fine-tuning exists to fix: the decoder's parent weights are zeroed, x* = x.
   void segCftStepsMoveMeasuredAreasTowardTheTargets() {
-    const phantom::PhantomScm truth;
     ImageMechanism mechanism = loadImageMechanism(dir_);
     {
       torch::NoGradGuard noGrad;
@@ -86,12 +99,10 @@ class TestDefaultModel : public QObject {
     auto attributes = torch::zeros({n, 5});
     const auto& variables = models.scm->graph().variables();
     for (int i = 0; i < n; ++i) {
-      const auto subject = phantom::renderSubject(
-          truth, truth.sampleExogenous(phantom::RandomStream::derive(123, uint64_t(i))),
-          int(mechanism.size));
-      images[i] = ((io::toTensor(subject.image)[0] + 1) * 127.5).round() / 127.5 - 1;
+      const auto fresh = freshSubject(123, uint64_t(i), mechanism.size, models.scm->graph());
+      images[i] = fresh.image[0];
       for (size_t v = 0; v < variables.size(); ++v)
-        attributes[i][int64_t(v)] = subject.attributes.get(variables[v].name);
+        attributes[i][int64_t(v)] = fresh.observed.at(variables[v].name);
     }
     CftConfig config;
     config.guidance = Guidance::Segmentor;
@@ -123,16 +134,10 @@ class TestDefaultModel : public QObject {
   // segmentor finds the left lung at least half-way from its observed area to the target.
   void bundledModelCarriesAreaInterventions() {
     auto engine = CounterfactualEngine::load(dir_, EngineOptions{});
-    const phantom::PhantomScm scm;
     double remaining = 0, wanted = 0;
     for (int i = 0; i < 3; ++i) {
-      const auto subject = phantom::renderSubject(
-          scm, scm.sampleExogenous(phantom::RandomStream::derive(55, uint64_t(i))),
-          int(engine->imageSize()));
-      const auto image = ((io::toTensor(subject.image) + 1) * 127.5).round() / 127.5 - 1;
-      std::map<std::string, double> observed;
-      for (const auto& v : engine->graph().variables())
-        observed[v.name] = subject.attributes.get(v.name);
+      const auto [image, observed] =
+          freshSubject(55, uint64_t(i), engine->imageSize(), engine->graph());
       const auto result =
           engine->predict(engine->abduct(image, observed),
                           {parseIntervention("left_lung_area=-20%", engine->graph())});

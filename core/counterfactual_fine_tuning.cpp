@@ -47,7 +47,8 @@ nlohmann::json CftConfig::toJson() const {
           {"squared_area_loss", squaredAreaLoss},
           {"region_weight", regionWeight},
           {"locality_weight", localityWeight},
-          {"locality_dilation", localityDilation}};
+          {"locality_dilation", localityDilation},
+          {"locality_region", localityRegion}};
 }
 
 CftConfig CftConfig::fromJson(const nlohmann::json& json, const std::string& source) {
@@ -63,6 +64,7 @@ CftConfig CftConfig::fromJson(const nlohmann::json& json, const std::string& sou
     c.regionWeight = json.value("region_weight", 1.0);
     c.localityWeight = json.value("locality_weight", 0.0);
     c.localityDilation = json.value("locality_dilation", int64_t(3));
+    c.localityRegion = json.value("locality_region", std::string("structure"));
   } catch (const nlohmann::json::exception& e) {
     throw ValidationError(source, "fine_tuning",
                           std::string("expected guidance, epsilon_nats_per_dim, "
@@ -74,6 +76,9 @@ CftConfig CftConfig::fromJson(const nlohmann::json& json, const std::string& sou
       c.initialLambda < 0 || c.regionWeight < 0 || c.localityWeight < 0 || c.localityDilation < 0)
     throw ValidationError(source, "fine_tuning",
                           "expected a finite epsilon and non-negative rates, damping and weights");
+  if (c.localityRegion != "structure" && c.localityRegion != "boundary")
+    throw ValidationError(source, "fine_tuning.locality_region",
+                          "expected structure or boundary, got '" + c.localityRegion + "'");
   return c;
 }
 
@@ -229,6 +234,31 @@ torch::Tensor CounterfactualFineTuning::guidanceLoss(const torch::Tensor& counte
   return loss;
 }
 
+torch::Tensor localityRegion(const torch::Tensor& factualClasses,
+                             const torch::Tensor& counterfactualClasses, const torch::Tensor& hit,
+                             const std::string& mode, int64_t dilation) {
+  const auto dilate = [](const torch::Tensor& m, int64_t r) {
+    return torch::max_pool2d(m.unsqueeze(1), {2 * r + 1, 2 * r + 1}, {1, 1}, {r, r}).squeeze(1);
+  };
+  auto region =
+      torch::zeros(factualClasses.sizes(), factualClasses.options().dtype(torch::kFloat32));
+  for (int64_t k = 0; k < hit.size(1); ++k) {
+    const auto factual = (factualClasses == k + 1).to(torch::kFloat32);
+    const auto counterfactual = (counterfactualClasses == k + 1).to(torch::kFloat32);
+    torch::Tensor allowed;
+    if (mode == "boundary") {
+      // Where the class changed, and the one-pixel rim on either side of the factual border.
+      const auto rim = dilate(factual, 1) + dilate(-factual, 1);
+      allowed = torch::maximum((factual - counterfactual).abs(), rim);
+    } else {
+      allowed = torch::maximum(factual, counterfactual);
+    }
+    region =
+        torch::maximum(region, allowed * hit.select(1, k).to(torch::kFloat32).view({-1, 1, 1}));
+  }
+  return dilation > 0 ? dilate(region, dilation) : region;
+}
+
 torch::Tensor CounterfactualFineTuning::localityLoss(
     const torch::Tensor& counterfactualImages, const torch::Tensor& factualImages,
     const torch::Tensor& counterfactualProbabilities, const CftInterventions& batch,
@@ -236,26 +266,14 @@ torch::Tensor CounterfactualFineTuning::localityLoss(
   torch::Tensor outside, rows;
   {
     torch::NoGradGuard noGrad;
-    const auto& structures = models_.segmentor->config().structures;
     const auto factualClasses =
         models_.segmentor->probabilities(factualImages).argmax(1);  // [N, H, W]
-    const auto counterfactualClasses = counterfactualProbabilities.argmax(1);
-    const auto affected = batch.affected.to(device_), intervened = batch.mask.to(device_);
-    auto region = torch::zeros_like(factualClasses, torch::kFloat32);
-    rows = torch::zeros({factualClasses.size(0)}, region.options().dtype(torch::kBool));
-    for (size_t k = 0; k < structures.size(); ++k) {
-      const int64_t column = structureColumns_[k];
-      const auto hit = affected.select(1, column).view({-1, 1, 1});
-      const auto mask =
-          (factualClasses == int64_t(k) + 1) | (counterfactualClasses == int64_t(k) + 1);
-      region = torch::maximum(region, (mask & hit).to(torch::kFloat32));
-      rows = rows | intervened.select(1, column);
-    }
-    const int64_t r = config_.localityDilation;
-    if (r > 0)
-      region =
-          torch::max_pool2d(region.unsqueeze(1), {2 * r + 1, 2 * r + 1}, {1, 1}, {r, r}).squeeze(1);
-    outside = (1 - region).unsqueeze(1);
+    const auto columns = torch::tensor(structureColumns_, torch::kInt64).to(device_);
+    const auto hit = batch.affected.to(device_).index_select(1, columns);
+    rows = batch.mask.to(device_).index_select(1, columns).any(1);
+    outside = (1 - localityRegion(factualClasses, counterfactualProbabilities.argmax(1), hit,
+                                  config_.localityRegion, config_.localityDilation))
+                  .unsqueeze(1);
   }
   // Only structure interventions: a change of age or sex may legitimately reach every pixel.
   const auto weight = outside * rows.to(outside.dtype()).view({-1, 1, 1, 1});

@@ -43,6 +43,11 @@ struct CftConfig {
   // weight. No user-drawn masks are involved.
   double localityWeight = 0.0;
   int64_t localityDilation = 3;
+  // Where a structure intervention may change pixels: "structure" = anywhere inside the affected
+  // structures; "boundary" = only where a structure's class changed or near its factual border,
+  // so tissue that stays what it was keeps its appearance (a smaller lung moves its wall, it does
+  // not grey out).
+  std::string localityRegion = "structure";
 
   nlohmann::json toJson() const;
   static CftConfig fromJson(const nlohmann::json& json, const std::string& source);
@@ -56,6 +61,13 @@ struct CftModels {
   Segmentor segmentor{nullptr};
   Predictor predictor{nullptr};
 };
+
+// Pixels a structure intervention may change (1) and must leave alone (0), [N, H, W] float:
+// classes are the segmentor's label maps (0 background, k + 1 = structure k), hit [N, S] says
+// which structures each row's intervention affects; the region is dilated by `dilation` pixels.
+torch::Tensor localityRegion(const torch::Tensor& factualClasses,
+                             const torch::Tensor& counterfactualClasses, const torch::Tensor& hit,
+                             const std::string& mode, int64_t dilation);
 
 // One batch's interventions: which variable of each element was set, and the resulting parents.
 struct CftInterventions {

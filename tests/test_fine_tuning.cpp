@@ -107,10 +107,12 @@ CftInterventions interveneEverywhere(CftModels& models, int64_t column) {
 
 // The locality term (weight 1) of `counterfactual` against the batch images.
 double localityCharge(CftModels& models, const CftInterventions& batch,
-                      const torch::Tensor& counterfactual) {
+                      const torch::Tensor& counterfactual,
+                      const std::string& region = "structure") {
   CftConfig config;
   config.guidance = Guidance::Segmentor;
   config.localityWeight = 1.0;
+  config.localityRegion = region;
   CounterfactualFineTuning tuning(config, models, torch::kCPU);
   std::map<std::string, double> scalars;
   tuning.guidanceLoss(counterfactual, batchImages(), batch, batchAttributes(), &scalars);
@@ -138,6 +140,13 @@ class TestFineTuning : public QObject {
     auto broken = config.toJson();
     broken.erase("damping");
     CFX_EXPECT_ERROR(CftConfig::fromJson(broken, "model.json"), "model.json", "damping");
+    config.localityRegion = "boundary";
+    QCOMPARE(QString::fromStdString(CftConfig::fromJson(config.toJson(), "m").localityRegion),
+             QString("boundary"));
+    auto unknownRegion = config.toJson();
+    unknownRegion["locality_region"] = "everywhere";
+    CFX_EXPECT_ERROR(CftConfig::fromJson(unknownRegion, "model.json"), "model.json",
+                     "locality_region", "boundary");
   }
 
   void interventionsSetOneVariableAndPropagate() {
@@ -251,6 +260,46 @@ class TestFineTuning : public QObject {
           localityCharge(models, interveneEverywhere(models, column), batchImages() + 4.0 / 127.5);
       QVERIFY2(std::abs(charge - expected) < 1e-3, qPrintable(QString::number(charge)));
     }
+  }
+
+  void localityRegionOfAShrinkingSquare() {
+    // Structure 1 is a 5x5 square (rows and columns 2..6 of a 9x9 map); the counterfactual
+    // loses its top row.
+    auto factual = torch::zeros({1, 9, 9}, torch::kInt64);
+    factual.slice(1, 2, 7).slice(2, 2, 7).fill_(1);
+    auto counterfactual = factual.clone();
+    counterfactual.select(1, 2).fill_(0);
+    const auto hit = torch::ones({1, 1}, torch::kBool);
+    // Anywhere inside the structure: the square; dilated by one pixel: 7x7.
+    QCOMPARE(localityRegion(factual, counterfactual, hit, "structure", 0).sum().item<double>(),
+             25.0);
+    QCOMPARE(localityRegion(factual, counterfactual, hit, "structure", 1).sum().item<double>(),
+             49.0);
+    // Near the border only: the square's own rim (16) and the ring around it (24); the lost row
+    // is part of the rim. The 3x3 core keeps its appearance.
+    const auto boundary = localityRegion(factual, counterfactual, hit, "boundary", 0);
+    QCOMPARE(boundary.sum().item<double>(), 40.0);
+    QCOMPARE(boundary.slice(1, 3, 6).slice(2, 3, 6).sum().item<double>(), 0.0);
+    // A class change counts even away from the factual border: a core pixel that is lost.
+    counterfactual[0][4][4] = 0;
+    QCOMPARE(localityRegion(factual, counterfactual, hit, "boundary", 0)[0][4][4].item<double>(),
+             1.0);
+    // A structure the intervention does not reach allows nothing.
+    QCOMPARE(
+        localityRegion(factual, counterfactual, torch::zeros({1, 1}, torch::kBool), "boundary", 2)
+            .sum()
+            .item<double>(),
+        0.0);
+  }
+
+  void boundaryLocalityChargesAStructureThatChangesInside() {
+    // The heart covers the image and stays where it is: brightening it is free when the whole
+    // structure may change, charged in full when only its border may.
+    CftModels models = modelsSeeingOnly(3);
+    const auto batch = interveneEverywhere(models, 2);
+    const auto brighter = batchImages() + 4.0 / 127.5;
+    QVERIFY(std::abs(localityCharge(models, batch, brighter, "structure")) < 1e-3);
+    QVERIFY(std::abs(localityCharge(models, batch, brighter, "boundary") - 4.0) < 1e-3);
   }
 
   void frozenNetworksDoNotLearn() {

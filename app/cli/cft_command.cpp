@@ -84,7 +84,12 @@ int runTrainCft(const std::vector<std::string>& arguments) {
               "extension beyond the paper, seg and pos-seg: weight of the mean change (grey "
               "levels) outside the affected structures' segmentor masks under structure "
               "interventions (0: off, the paper's method)",
-              "0");
+              "0")
+      .option("locality-region", "structure|boundary",
+              "with --locality-weight: where a structure intervention may change pixels, "
+              "anywhere inside the affected structures or only near their borders and where "
+              "their class changed",
+              "structure");
   if (!parser.parse(arguments)) return 0;
   Stage stage = prepareStage(parser);
   stage.options.emaDecay = 0.99;  // fine-tuning is short: a long EMA would lag behind it
@@ -101,6 +106,9 @@ int runTrainCft(const std::vector<std::string>& arguments) {
   config.lagrangeLearningRate = parser.getNumber("lagrange-lr");
   config.regionWeight = parser.getNumber("region-weight");
   config.localityWeight = parser.getNumber("locality-weight");
+  config.localityRegion = parser.get("locality-region");
+  if (config.localityRegion != "structure" && config.localityRegion != "boundary")
+    throw ValidationError("cfx train cft", "--locality-region", "expected structure or boundary");
   if (config.localityWeight > 0 && config.guidance != Guidance::Segmentor &&
       config.guidance != Guidance::PositionalSegmentor)
     throw ValidationError("cfx train cft", "--locality-weight",

@@ -274,15 +274,38 @@ class TestCli : public QObject {
     // Counterfactual fine-tuning writes a complete new model folder and leaves the input alone.
     const auto pretrainedJson = readText(model + "/model.json");
     const std::string tuned = path("tuned");
-    QCOMPARE(runCfx({"train", "cft", "--model", model, "--data", data_, "--guidance", "seg",
-                     "--out", tuned, "--steps", "2", "--batch", "2", "--threads", "1"}),
+    QCOMPARE(runCfx({"train",
+                     "cft",
+                     "--model",
+                     model,
+                     "--data",
+                     data_,
+                     "--guidance",
+                     "seg",
+                     "--locality-weight",
+                     "0.1",
+                     "--locality-region",
+                     "boundary",
+                     "--out",
+                     tuned,
+                     "--steps",
+                     "2",
+                     "--batch",
+                     "2",
+                     "--threads",
+                     "1"}),
              0);
     QCOMPARE(readText(model + "/model.json"), pretrainedJson);
-    QVERIFY(fs::exists(tuned + "/runs/cft-seg/epsilon.json"));
+    QVERIFY(fs::exists(tuned + "/runs/cft-seg-locality/epsilon.json"));
     const auto tunedJson = nlohmann::json::parse(readText(tuned + "/model.json"));
     const auto& fineTuning = tunedJson["components"]["hvae"]["config"]["fine_tuning"];
     QCOMPARE(fineTuning["guidance"].get<std::string>(), std::string("seg"));
     QVERIFY(std::isfinite(fineTuning["epsilon_nats_per_dim"].get<double>()));
+    QCOMPARE(fineTuning["locality_region"].get<std::string>(), std::string("boundary"));
+    QCOMPARE(runCfx({"train", "cft", "--model", model, "--data", data_, "--guidance", "seg",
+                     "--locality-weight", "0.1", "--locality-region", "everywhere", "--out",
+                     path("t2")}),
+             1);
     QCOMPARE(runCfx({"train", "cft", "--model", model, "--data", data_, "--guidance", "magic",
                      "--out", path("t2")}),
              1);
@@ -314,13 +337,29 @@ class TestCli : public QObject {
     QVERIFY(table.find("NELBO bits/dim") != std::string::npos);
     // Structure columns follow the graph's order, not the alphabet.
     std::vector<size_t> positions;
+    std::vector<std::string> structureOrder;
     for (const auto& name : evaluation["variables"])
       if (evaluation["by_intervention"].contains(name) &&
-          evaluation["by_intervention"][name].contains("locality"))
+          evaluation["by_intervention"][name].contains("locality")) {
         positions.push_back(table.find(name.get<std::string>() + " MAPE"));
+        structureOrder.push_back(name.get<std::string>());
+      }
     QVERIFY(std::is_sorted(positions.begin(), positions.end()));
-    QVERIFY(positions.empty() || positions.back() != std::string::npos);
+    QVERIFY(!positions.empty() && positions.back() != std::string::npos);
     QCOMPARE(runCfx({"compare", path("nowhere")}), 1);
+    // On phantom data the table ends with two references: the unedited input (no change outside
+    // R, its own distance to the truth) and the true counterfactual (distance 0 to itself).
+    const std::string first = structureOrder.front();
+    const auto& locality = evaluation["by_intervention"][first]["locality"];
+    QVERIFY(locality["true_counterfactual_outside_l1"].get<double>() >= 0);
+    const auto input = table.find("| reference: unedited input |");
+    const auto truthRow = table.find("| reference: true counterfactual |");
+    QVERIFY(input != std::string::npos && truthRow != std::string::npos && input < truthRow);
+    char inputToTruth[32];
+    std::snprintf(inputToTruth, sizeof inputToTruth, " %.3f |",
+                  evaluation["by_intervention"][first]["truth"]["input_to_truth_l1"].get<double>());
+    QVERIFY(table.substr(input, truthRow - input).find(inputToTruth) != std::string::npos);
+    QVERIFY(table.substr(input, truthRow - input).find(" 0.000 |") != std::string::npos);
 
     // Every stage in order; a second run finds everything done and trains nothing.
     const std::string all = path("all");

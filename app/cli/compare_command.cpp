@@ -103,6 +103,31 @@ int runCompareCommand(const std::vector<std::string>& arguments) {
     for (const auto& [h, c] : columns) table += " " + c[r] + " |";
     table += "\n";
   }
+  // Two references on phantom data, model-independent (the same sample for every report): the
+  // unedited input (no change at all) and the true counterfactual, scored as if it were a model's.
+  if (!structures.empty() && byIntervention[structures[0]].contains("truth")) {
+    const auto reference = [&](const std::string& name, const std::string& outsideKey,
+                               const std::string& truthKey) {
+      table += "| " + name + " |";
+      for (const auto& [h, c] : columns) {
+        std::string value = "-";
+        for (const auto& s : structures) {
+          const std::string at = "/by_intervention/" + s;
+          if (h == s + " outside L1")
+            value = outsideKey.empty()
+                        ? "0.000"
+                        : cell(reports[0], at + "/locality/" + outsideKey, 1, "%.3f");
+          if (h == s + " L1 to truth")
+            value =
+                truthKey.empty() ? "0.000" : cell(reports[0], at + "/truth/" + truthKey, 1, "%.3f");
+        }
+        table += " " + value + " |";
+      }
+      table += "\n";
+    };
+    reference("reference: unedited input", "", "input_to_truth_l1");
+    reference("reference: true counterfactual", "true_counterfactual_outside_l1", "");
+  }
   std::fputs(table.c_str(), stdout);
   if (parser.has("out"))
     io::writeFileAtomically(parser.get("out"),

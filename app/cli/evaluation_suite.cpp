@@ -94,6 +94,8 @@ struct PerIntervened {
   std::map<std::string, Effect> measured;  // by measured variable
   Mean reversibility, localityInside, localityOutside, localityRatio, drift;
   Mean truthL1, truthSsim, truthAreaError, inputToTruthL1;
+  // The true counterfactual's own change outside R: what a perfect model would be charged.
+  Mean truthOutside;
   std::vector<double> targets, achieved;  // for the scatter plot
   long n = 0;
 };
@@ -264,9 +266,15 @@ int runEvaluateSuite(const std::vector<std::string>& arguments) {
       r.truthL1.add(meanAbsoluteDifference255(result.image, trueImage));
       r.truthSsim.add(structuralSimilarity(result.image, trueImage));
       r.inputToTruthL1.add(meanAbsoluteDifference255(image, trueImage));
-      if (structureLabel(variable))
+      if (structureLabel(variable)) {
         r.truthAreaError.add(
             std::abs(after.values.at(variable) - rendered.attributes.get(variable)));
+        // Scored exactly as a model's counterfactual would be, with the truth in its place.
+        const int label = *structureLabel(variable);
+        const auto trueRegion = dilate(
+            (before.labels == label) | (measure(trueImage).labels == label), kRegionDilation);
+        r.truthOutside.add(locality(image[0][0], trueImage, trueRegion).outside);
+      }
     }
     if (shownPerVariable[variable] <
             std::max<int64_t>(1, gridSize / int64_t(graph.variables().size())) &&
@@ -370,9 +378,12 @@ int runEvaluateSuite(const std::vector<std::string>& arguments) {
                            {"outside_l1", r.localityOutside.value()},
                            {"outside_over_inside", r.localityRatio.value()},
                            {"drift_of_non_descendant_areas", r.drift.value()}};
+      if (phantom) entry["locality"]["true_counterfactual_outside_l1"] = r.truthOutside.value();
       localityRows.push_back({v.name, std::to_string(r.n), format(r.localityInside.value()),
-                              format(r.localityOutside.value()), format(r.localityRatio.value()),
-                              format(r.drift.value()), format(r.reversibility.value())});
+                              format(r.localityOutside.value()),
+                              phantom ? format(r.truthOutside.value()) : "-",
+                              format(r.localityRatio.value()), format(r.drift.value()),
+                              format(r.reversibility.value())});
     }
     if (phantom) {
       entry["truth"] = {{"l1", r.truthL1.value()},
@@ -396,9 +407,13 @@ int runEvaluateSuite(const std::vector<std::string>& arguments) {
     }
     std::printf("\n");
   };
-  const std::vector<std::string> localityHeader{"do(structure)",    "n",
-                                                "change inside R",  "change outside R",
-                                                "outside / inside", "drift of other areas (pp)",
+  const std::vector<std::string> localityHeader{"do(structure)",
+                                                "n",
+                                                "change inside R",
+                                                "change outside R",
+                                                "truth's change outside R",
+                                                "outside / inside",
+                                                "drift of other areas (pp)",
                                                 "reversibility L1"};
   const std::vector<std::string> truthHeader{
       "do(variable)", "n", "L1 to truth", "input to truth", "SSIM to truth", "area error (pp)"};

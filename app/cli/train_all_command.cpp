@@ -54,6 +54,9 @@ int runTrainAll(const std::vector<std::string>& arguments) {
               "fine-tuning: weight of the segmentor-mask locality term (an extension; 0 = the "
               "paper's Seg-CFT)",
               "0.3")
+      .option("locality-region", "structure|boundary",
+              "fine-tuning: where the locality term lets a structure intervention change pixels",
+              "boundary")
       .option("steps-scale", "F", "multiply every stage's steps (at least 1 step each)", "1")
       .flag("tiny", "tiny networks (smoke tests only)");
   declareRuntimeOptions(parser, "where to train");
@@ -134,6 +137,8 @@ int runTrainAll(const std::vector<std::string>& arguments) {
                                      "0",
                                      "--locality-weight",
                                      parser.get("locality-weight"),
+                                     "--locality-region",
+                                     parser.get("locality-region"),
                                      "--steps",
                                      std::to_string(std::max(1L, std::lround(1000 * scale)))};
     args.insert(args.end(), runtime.begin(), runtime.end());

@@ -106,6 +106,12 @@ int runCompareCommand(const std::vector<std::string>& arguments) {
   // Two references on phantom data, model-independent (the same sample for every report): the
   // unedited input (no change at all) and the true counterfactual, scored as if it were a model's.
   if (!structures.empty() && byIntervention[structures[0]].contains("truth")) {
+    // Any report serves (same sample, checked above); the newest format has the truth's locality.
+    const nlohmann::json* newest = &reports[0];
+    for (const auto& r : reports)
+      if (r.contains(nlohmann::json::json_pointer("/by_intervention/" + structures[0] +
+                                                  "/locality/true_counterfactual_outside_l1")))
+        newest = &r;
     const auto reference = [&](const std::string& name, const std::string& outsideKey,
                                const std::string& truthKey) {
       table += "| " + name + " |";
@@ -114,12 +120,11 @@ int runCompareCommand(const std::vector<std::string>& arguments) {
         for (const auto& s : structures) {
           const std::string at = "/by_intervention/" + s;
           if (h == s + " outside L1")
-            value = outsideKey.empty()
-                        ? "0.000"
-                        : cell(reports[0], at + "/locality/" + outsideKey, 1, "%.3f");
+            value = outsideKey.empty() ? "0.000"
+                                       : cell(*newest, at + "/locality/" + outsideKey, 1, "%.3f");
           if (h == s + " L1 to truth")
             value =
-                truthKey.empty() ? "0.000" : cell(reports[0], at + "/truth/" + truthKey, 1, "%.3f");
+                truthKey.empty() ? "0.000" : cell(*newest, at + "/truth/" + truthKey, 1, "%.3f");
         }
         table += " " + value + " |";
       }

@@ -140,7 +140,7 @@ int runTrainAll(const std::vector<std::string>& arguments) {
                                      "--locality-region",
                                      parser.get("locality-region"),
                                      "--steps",
-                                     std::to_string(std::max(1L, std::lround(1000 * scale)))};
+                                     std::to_string(std::max(1L, std::lround(3000 * scale)))};
     args.insert(args.end(), runtime.begin(), runtime.end());
     const int status = runTrainCft(args);
     if (status != 0) return status;

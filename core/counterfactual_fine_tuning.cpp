@@ -76,9 +76,7 @@ CftConfig CftConfig::fromJson(const nlohmann::json& json, const std::string& sou
       c.initialLambda < 0 || c.regionWeight < 0 || c.localityWeight < 0 || c.localityDilation < 0)
     throw ValidationError(source, "fine_tuning",
                           "expected a finite epsilon and non-negative rates, damping and weights");
-  if (c.localityRegion != "structure" && c.localityRegion != "boundary")
-    throw ValidationError(source, "fine_tuning.locality_region",
-                          "expected structure or boundary, got '" + c.localityRegion + "'");
+  checkLocalityRegion(c.localityRegion, source, "fine_tuning.locality_region");
   return c;
 }
 
@@ -232,6 +230,12 @@ torch::Tensor CounterfactualFineTuning::guidanceLoss(const torch::Tensor& counte
     loss = loss + config_.regionWeight * regional;
   }
   return loss;
+}
+
+void checkLocalityRegion(const std::string& region, const std::string& source,
+                         const std::string& field) {
+  if (region != "structure" && region != "boundary")
+    throw ValidationError(source, field, "expected structure or boundary, got '" + region + "'");
 }
 
 torch::Tensor localityRegion(const torch::Tensor& factualClasses,

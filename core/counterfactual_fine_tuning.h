@@ -62,6 +62,10 @@ struct CftModels {
   Predictor predictor{nullptr};
 };
 
+// Throws a ValidationError naming source and field unless `region` is structure or boundary.
+void checkLocalityRegion(const std::string& region, const std::string& source,
+                         const std::string& field);
+
 // Pixels a structure intervention may change (1) and must leave alone (0), [N, H, W] float:
 // classes are the segmentor's label maps (0 background, k + 1 = structure k), hit [N, S] says
 // which structures each row's intervention affects; the region is dilated by `dilation` pixels.

@@ -107,8 +107,7 @@ int runTrainCft(const std::vector<std::string>& arguments) {
   config.regionWeight = parser.getNumber("region-weight");
   config.localityWeight = parser.getNumber("locality-weight");
   config.localityRegion = parser.get("locality-region");
-  if (config.localityRegion != "structure" && config.localityRegion != "boundary")
-    throw ValidationError("cfx train cft", "--locality-region", "expected structure or boundary");
+  checkLocalityRegion(config.localityRegion, "cfx train cft", "--locality-region");
   if (config.localityWeight > 0 && config.guidance != Guidance::Segmentor &&
       config.guidance != Guidance::PositionalSegmentor)
     throw ValidationError("cfx train cft", "--locality-weight",

@@ -399,12 +399,19 @@ int runEvaluateSuite(const std::vector<std::string>& arguments) {
 
   const auto printTable = [](const std::vector<std::string>& header,
                              const std::vector<std::vector<std::string>>& rows) {
-    for (const auto& h : header) std::printf("%-22s", h.c_str());
-    std::printf("\n");
-    for (const auto& row : rows) {
-      for (const auto& cell : row) std::printf("%-22s", cell.c_str());
+    // Each column as wide as its longest cell plus a gap, so long headers never run together.
+    std::vector<int> widths(header.size());
+    for (size_t c = 0; c < header.size(); ++c) widths[c] = int(header[c].size()) + 2;
+    for (const auto& row : rows)
+      for (size_t c = 0; c < row.size() && c < widths.size(); ++c)
+        widths[c] = std::max(widths[c], int(row[c].size()) + 2);
+    const auto printRow = [&widths](const std::vector<std::string>& cells) {
+      for (size_t c = 0; c < cells.size(); ++c)
+        std::printf("%-*s", c < widths.size() ? widths[c] : 0, cells[c].c_str());
       std::printf("\n");
-    }
+    };
+    printRow(header);
+    for (const auto& row : rows) printRow(row);
     std::printf("\n");
   };
   const std::vector<std::string> localityHeader{"do(structure)",

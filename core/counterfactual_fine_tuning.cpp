@@ -48,7 +48,8 @@ nlohmann::json CftConfig::toJson() const {
           {"region_weight", regionWeight},
           {"locality_weight", localityWeight},
           {"locality_dilation", localityDilation},
-          {"locality_region", localityRegion}};
+          {"locality_region", localityRegion},
+          {"locality_interior_weight", localityInteriorWeight}};
 }
 
 CftConfig CftConfig::fromJson(const nlohmann::json& json, const std::string& source) {
@@ -65,6 +66,7 @@ CftConfig CftConfig::fromJson(const nlohmann::json& json, const std::string& sou
     c.localityWeight = json.value("locality_weight", 0.0);
     c.localityDilation = json.value("locality_dilation", int64_t(3));
     c.localityRegion = json.value("locality_region", std::string("structure"));
+    c.localityInteriorWeight = json.value("locality_interior_weight", 1.0);
   } catch (const nlohmann::json::exception& e) {
     throw ValidationError(source, "fine_tuning",
                           std::string("expected guidance, epsilon_nats_per_dim, "
@@ -73,7 +75,8 @@ CftConfig CftConfig::fromJson(const nlohmann::json& json, const std::string& sou
                               e.what());
   }
   if (!std::isfinite(c.epsilon) || c.lagrangeLearningRate < 0 || c.damping < 0 ||
-      c.initialLambda < 0 || c.regionWeight < 0 || c.localityWeight < 0 || c.localityDilation < 0)
+      c.initialLambda < 0 || c.regionWeight < 0 || c.localityWeight < 0 || c.localityDilation < 0 ||
+      !(c.localityInteriorWeight >= 0))
     throw ValidationError(source, "fine_tuning",
                           "expected a finite epsilon and non-negative rates, damping and weights");
   checkLocalityRegion(c.localityRegion, source, "fine_tuning.locality_region");
@@ -263,11 +266,23 @@ torch::Tensor localityRegion(const torch::Tensor& factualClasses,
   return dilation > 0 ? dilate(region, dilation) : region;
 }
 
+torch::Tensor localityCharge(const torch::Tensor& factualClasses,
+                             const torch::Tensor& counterfactualClasses, const torch::Tensor& hit,
+                             const std::string& mode, int64_t dilation, double interiorWeight) {
+  const auto charged =
+      1 - localityRegion(factualClasses, counterfactualClasses, hit, mode, dilation);
+  if (interiorWeight == 1.0) return charged;
+  // The affected structures themselves, as the "structure" region defines them.
+  const auto occupied =
+      localityRegion(factualClasses, counterfactualClasses, hit, "structure", dilation);
+  return charged * (1 - occupied * (1 - interiorWeight));
+}
+
 torch::Tensor CounterfactualFineTuning::localityLoss(
     const torch::Tensor& counterfactualImages, const torch::Tensor& factualImages,
     const torch::Tensor& counterfactualProbabilities, const CftInterventions& batch,
     std::map<std::string, double>* scalars) {
-  torch::Tensor outside, rows;
+  torch::Tensor charge, rows;
   {
     torch::NoGradGuard noGrad;
     const auto factualClasses =
@@ -275,14 +290,17 @@ torch::Tensor CounterfactualFineTuning::localityLoss(
     const auto columns = torch::tensor(structureColumns_, torch::kInt64).to(device_);
     const auto hit = batch.affected.to(device_).index_select(1, columns);
     rows = batch.mask.to(device_).index_select(1, columns).any(1);
-    outside = (1 - localityRegion(factualClasses, counterfactualProbabilities.argmax(1), hit,
-                                  config_.localityRegion, config_.localityDilation))
-                  .unsqueeze(1);
+    charge = localityCharge(factualClasses, counterfactualProbabilities.argmax(1), hit,
+                            config_.localityRegion, config_.localityDilation,
+                            config_.localityInteriorWeight)
+                 .unsqueeze(1);
   }
   // Only structure interventions: a change of age or sex may legitimately reach every pixel.
-  const auto weight = outside * rows.to(outside.dtype()).view({-1, 1, 1, 1});
+  const auto weight = charge * rows.to(charge.dtype()).view({-1, 1, 1, 1});
   const auto change = (counterfactualImages - factualImages).abs() * 127.5;
-  const auto term = (change * weight).sum() / weight.sum().clamp_min(1.0);
+  // Averaged over the charged pixels, so the weight keeps its meaning in grey levels whatever
+  // the interior's share of the charge.
+  const auto term = (change * weight).sum() / (weight > 0).sum().to(weight.dtype()).clamp_min(1.0);
   if (scalars) (*scalars)["guide_locality"] = term.item<double>();
   return term;
 }

@@ -53,6 +53,13 @@ torch::Tensor dilate(const torch::Tensor& mask, int64_t radius) {
          0.5;
 }
 
+torch::Tensor structureRegion(const torch::Tensor& labelsBefore, const torch::Tensor& labelsAfter,
+                              const std::vector<int>& labels, int64_t radius) {
+  auto occupied = torch::zeros(labelsBefore.sizes(), torch::kBool);
+  for (int label : labels) occupied = occupied | (labelsBefore == label) | (labelsAfter == label);
+  return dilate(occupied, radius);
+}
+
 Locality locality(const torch::Tensor& factual, const torch::Tensor& counterfactual,
                   const torch::Tensor& region) {
   const auto change = (asBatch(counterfactual) - asBatch(factual)).abs()[0][0] * 127.5;

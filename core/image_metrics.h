@@ -1,6 +1,7 @@
 #pragma once
 
 #include <torch/torch.h>
+#include <vector>
 
 namespace cfx {
 
@@ -16,6 +17,11 @@ double structuralSimilarity(const torch::Tensor& a, const torch::Tensor& b);
 
 // A boolean mask grown by `radius` pixels (square structuring element). [H, W]
 torch::Tensor dilate(const torch::Tensor& mask, int64_t radius);
+
+// The pixels an edit of some structures may occupy: where a label map shows one of `labels`
+// before or after the edit, grown by `radius` pixels. [H, W] label maps in, [H, W] bool out.
+torch::Tensor structureRegion(const torch::Tensor& labelsBefore, const torch::Tensor& labelsAfter,
+                              const std::vector<int>& labels, int64_t radius);
 
 // Where an edit happened relative to a region R: the mean absolute change (0-255) inside and
 // outside R, and outside / inside (0 for a perfectly local edit).

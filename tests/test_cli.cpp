@@ -360,6 +360,15 @@ class TestCli : public QObject {
                   evaluation["by_intervention"][first]["truth"]["input_to_truth_l1"].get<double>());
     QVERIFY(table.substr(input, truthRow - input).find(inputToTruth) != std::string::npos);
     QVERIFY(table.substr(input, truthRow - input).find(" 0.000 |") != std::string::npos);
+    // The graph lets do(heart) move the left lung and nothing else: only the heart's locality
+    // names a descendant, and only it gets the column of change beyond its descendants.
+    for (const auto& name : structureOrder) {
+      const auto& named = evaluation["by_intervention"][name]["locality"]["descendant_structures"];
+      const bool heart = name == "heart_area";
+      QCOMPARE(named.size(), size_t(heart ? 1 : 0));
+      if (heart) QCOMPARE(named[0].get<std::string>(), std::string("left_lung_area"));
+      QCOMPARE(table.find(name + " outside R+descendants L1") != std::string::npos, heart);
+    }
 
     // Every stage in order; a second run finds everything done and trains nothing.
     const std::string all = path("all");

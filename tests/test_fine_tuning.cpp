@@ -106,13 +106,14 @@ CftInterventions interveneEverywhere(CftModels& models, int64_t column) {
 }
 
 // The locality term (weight 1) of `counterfactual` against the batch images.
-double localityCharge(CftModels& models, const CftInterventions& batch,
-                      const torch::Tensor& counterfactual,
-                      const std::string& region = "structure") {
+double localityTerm(CftModels& models, const CftInterventions& batch,
+                    const torch::Tensor& counterfactual, const std::string& region = "structure",
+                    double interiorWeight = 1.0) {
   CftConfig config;
   config.guidance = Guidance::Segmentor;
   config.localityWeight = 1.0;
   config.localityRegion = region;
+  config.localityInteriorWeight = interiorWeight;
   CounterfactualFineTuning tuning(config, models, torch::kCPU);
   std::map<std::string, double> scalars;
   tuning.guidanceLoss(counterfactual, batchImages(), batch, batchAttributes(), &scalars);
@@ -147,6 +148,11 @@ class TestFineTuning : public QObject {
     unknownRegion["locality_region"] = "everywhere";
     CFX_EXPECT_ERROR(CftConfig::fromJson(unknownRegion, "model.json"), "model.json",
                      "locality_region", "boundary");
+    config.localityInteriorWeight = 0.2;
+    QCOMPARE(CftConfig::fromJson(config.toJson(), "m").localityInteriorWeight, 0.2);
+    auto negative = config.toJson();
+    negative["locality_interior_weight"] = -1;
+    CFX_EXPECT_ERROR(CftConfig::fromJson(negative, "model.json"), "model.json", "fine_tuning");
   }
 
   void interventionsSetOneVariableAndPropagate() {
@@ -241,10 +247,10 @@ class TestFineTuning : public QObject {
     const auto shifted = batchImages() + 4.0 / 127.5;  // every pixel 4 grey levels brighter
     for (int64_t column : {2, 0}) {                    // do(heart) for every row, then do(sex)
       const auto batch = interveneEverywhere(models, column);
-      QVERIFY(std::abs(localityCharge(models, batch, batchImages())) < 1e-6);  // nothing changed
+      QVERIFY(std::abs(localityTerm(models, batch, batchImages())) < 1e-6);  // nothing changed
       // A structure intervention is charged the 4 levels outside its region; an intervention on
       // sex may change every pixel and is not charged.
-      const double charge = localityCharge(models, batch, shifted);
+      const double charge = localityTerm(models, batch, shifted);
       QVERIFY2(std::abs(charge - (column == 2 ? 4.0 : 0.0)) < 1e-3,
                qPrintable(QString::number(charge)));
     }
@@ -257,7 +263,7 @@ class TestFineTuning : public QObject {
       // do(heart): the heart covers the image, nothing is outside; do(right lung): the heart is
       // not affected, so its pixels are outside the region and charged.
       const double charge =
-          localityCharge(models, interveneEverywhere(models, column), batchImages() + 4.0 / 127.5);
+          localityTerm(models, interveneEverywhere(models, column), batchImages() + 4.0 / 127.5);
       QVERIFY2(std::abs(charge - expected) < 1e-3, qPrintable(QString::number(charge)));
     }
   }
@@ -298,8 +304,29 @@ class TestFineTuning : public QObject {
     CftModels models = modelsSeeingOnly(3);
     const auto batch = interveneEverywhere(models, 2);
     const auto brighter = batchImages() + 4.0 / 127.5;
-    QVERIFY(std::abs(localityCharge(models, batch, brighter, "structure")) < 1e-3);
-    QVERIFY(std::abs(localityCharge(models, batch, brighter, "boundary") - 4.0) < 1e-3);
+    QVERIFY(std::abs(localityTerm(models, batch, brighter, "structure")) < 1e-3);
+    QVERIFY(std::abs(localityTerm(models, batch, brighter, "boundary") - 4.0) < 1e-3);
+    // Charging the structure's own tissue at a quarter: 4 levels on every pixel cost 1.
+    QVERIFY(std::abs(localityTerm(models, batch, brighter, "boundary", 0.25) - 1.0) < 1e-3);
+  }
+
+  void interiorWeightChargesTheCoreOfAStructure() {
+    // The shrinking square of localityRegionOfAShrinkingSquare: its rim and the ring around it
+    // (40 px) are free, its 3x3 core is charged at the interior weight, the remaining 32 pixels
+    // of the 9x9 map in full.
+    auto factual = torch::zeros({1, 9, 9}, torch::kInt64);
+    factual.slice(1, 2, 7).slice(2, 2, 7).fill_(1);
+    auto counterfactual = factual.clone();
+    counterfactual.select(1, 2).fill_(0);
+    const auto hit = torch::ones({1, 1}, torch::kBool);
+    const auto charge = localityCharge(factual, counterfactual, hit, "boundary", 0, 0.25);
+    QCOMPARE(charge.sum().item<double>(), 32 + 9 * 0.25);
+    QCOMPARE(charge[0][4][4].item<double>(), 0.25);
+    QCOMPARE(charge[0][0][0].item<double>(), 1.0);
+    QCOMPARE(charge[0][2][4].item<double>(), 0.0);
+    // Weight 1 is the plain complement of the region.
+    QCOMPARE(localityCharge(factual, counterfactual, hit, "boundary", 0, 1.0).sum().item<double>(),
+             81.0 - 40.0);
   }
 
   void frozenNetworksDoNotLearn() {

@@ -43,6 +43,19 @@ class TestImageMetrics : public QObject {
     QCOMPARE(dilate(mask, 1).sum().item<int64_t>(), int64_t(9 + 4));
   }
 
+  void structureRegionJoinsBeforeAndAfter() {
+    // Label 3 occupies column 2 before and column 3 after; label 2 sits in column 6.
+    auto before = torch::zeros({8, 8}, torch::kInt64), after = before.clone();
+    before.select(1, 2).fill_(3);
+    after.select(1, 3).fill_(3);
+    before.select(1, 6).fill_(2);
+    after.select(1, 6).fill_(2);
+    QCOMPARE(structureRegion(before, after, {3}, 0).sum().item<int64_t>(), int64_t(16));
+    QCOMPARE(structureRegion(before, after, {3}, 1).sum().item<int64_t>(), int64_t(32));
+    QCOMPARE(structureRegion(before, after, {3, 2}, 0).sum().item<int64_t>(), int64_t(24));
+    QCOMPARE(structureRegion(before, after, {}, 2).sum().item<int64_t>(), int64_t(0));
+  }
+
   void localitySeparatesInsideFromOutside() {
     auto region = torch::zeros({32, 32}, torch::kBool);
     region.slice(0, 8, 16).slice(1, 8, 16).fill_(true);  // 64 pixels

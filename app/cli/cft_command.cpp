@@ -89,7 +89,11 @@ int runTrainCft(const std::vector<std::string>& arguments) {
               "with --locality-weight: where a structure intervention may change pixels, "
               "anywhere inside the affected structures or only near their borders and where "
               "their class changed",
-              "structure");
+              "structure")
+      .option("locality-interior-weight", "F",
+              "with --locality-region boundary: charge for changing an affected structure's own "
+              "tissue away from its border, relative to change outside every affected structure",
+              "1");
   if (!parser.parse(arguments)) return 0;
   Stage stage = prepareStage(parser);
   stage.options.emaDecay = 0.99;  // fine-tuning is short: a long EMA would lag behind it
@@ -107,6 +111,10 @@ int runTrainCft(const std::vector<std::string>& arguments) {
   config.regionWeight = parser.getNumber("region-weight");
   config.localityWeight = parser.getNumber("locality-weight");
   config.localityRegion = parser.get("locality-region");
+  config.localityInteriorWeight = parser.getNumber("locality-interior-weight");
+  if (!(config.localityInteriorWeight >= 0))
+    throw ValidationError("cfx train cft", "--locality-interior-weight",
+                          "expected a non-negative number");
   checkLocalityRegion(config.localityRegion, "cfx train cft", "--locality-region");
   if (config.localityWeight > 0 && config.guidance != Guidance::Segmentor &&
       config.guidance != Guidance::PositionalSegmentor)

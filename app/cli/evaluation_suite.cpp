@@ -93,9 +93,13 @@ struct Effect {
 struct PerIntervened {
   std::map<std::string, Effect> measured;  // by measured variable
   Mean reversibility, localityInside, localityOutside, localityRatio, drift;
+  // Change outside the region of the intervened structure and every structure descending from it
+  // in the graph: what leaks beyond the edit the causal graph permits (do(heart) may move the left
+  // lung's border; it may not move the right lung's).
+  Mean localityOutsideAffected;
   Mean truthL1, truthSsim, truthAreaError, inputToTruthL1;
   // The true counterfactual's own change outside R: what a perfect model would be charged.
-  Mean truthOutside;
+  Mean truthOutside, truthOutsideAffected;
   std::vector<double> targets, achieved;  // for the scatter plot
   long n = 0;
 };
@@ -187,6 +191,16 @@ int runEvaluateSuite(const std::vector<std::string>& arguments) {
       if (s.variable == variable) return s.label;
     return std::nullopt;
   };
+  // The pixels a structure intervention may change: the structure (and, with `descendants`, every
+  // structure the graph makes depend on it) before or after, dilated.
+  const auto changeRegion = [&](const torch::Tensor& before, const torch::Tensor& after,
+                                const std::string& variable, bool descendants) {
+    std::vector<int> labels;
+    for (const auto& s : structures)
+      if (s.variable == variable || (descendants && graph.dependsOn(s.variable, variable)))
+        labels.push_back(s.label);
+    return structureRegion(before, after, labels, kRegionDilation);
+  };
 
   const int64_t count = parser.getInteger("interventions", 1, 1'000'000);
   const int64_t cycles = parser.getInteger("cycles", 0, 1'000'000);
@@ -232,13 +246,15 @@ int runEvaluateSuite(const std::vector<std::string>& arguments) {
     if (structureLabel(variable)) {
       r.targets.push_back(wanted.at(variable));
       r.achieved.push_back(after.values.at(variable));
-      const int label = *structureLabel(variable);
-      const auto region =
-          dilate((before.labels == label) | (after.labels == label), kRegionDilation);
-      const Locality l = locality(image[0][0], result.image, region);
+      const Locality l = locality(image[0][0], result.image,
+                                  changeRegion(before.labels, after.labels, variable, false));
       r.localityInside.add(l.inside);
       r.localityOutside.add(l.outside);
       r.localityRatio.add(l.ratio);
+      r.localityOutsideAffected.add(
+          locality(image[0][0], result.image,
+                   changeRegion(before.labels, after.labels, variable, true))
+              .outside);
       for (const auto& s : structures)
         if (s.variable != variable && !graph.dependsOn(s.variable, variable))
           r.drift.add(std::abs(after.values.at(s.variable) - before.values.at(s.variable)));
@@ -270,10 +286,13 @@ int runEvaluateSuite(const std::vector<std::string>& arguments) {
         r.truthAreaError.add(
             std::abs(after.values.at(variable) - rendered.attributes.get(variable)));
         // Scored exactly as a model's counterfactual would be, with the truth in its place.
-        const int label = *structureLabel(variable);
-        const auto trueRegion = dilate(
-            (before.labels == label) | (measure(trueImage).labels == label), kRegionDilation);
-        r.truthOutside.add(locality(image[0][0], trueImage, trueRegion).outside);
+        const auto trueLabels = measure(trueImage).labels;
+        r.truthOutside.add(locality(image[0][0], trueImage,
+                                    changeRegion(before.labels, trueLabels, variable, false))
+                               .outside);
+        r.truthOutsideAffected.add(locality(image[0][0], trueImage,
+                                            changeRegion(before.labels, trueLabels, variable, true))
+                                       .outside);
       }
     }
     if (shownPerVariable[variable] <
@@ -377,13 +396,24 @@ int runEvaluateSuite(const std::vector<std::string>& arguments) {
       entry["locality"] = {{"inside_l1", r.localityInside.value()},
                            {"outside_l1", r.localityOutside.value()},
                            {"outside_over_inside", r.localityRatio.value()},
+                           {"outside_descendants_l1", r.localityOutsideAffected.value()},
                            {"drift_of_non_descendant_areas", r.drift.value()}};
-      if (phantom) entry["locality"]["true_counterfactual_outside_l1"] = r.truthOutside.value();
-      localityRows.push_back({v.name, std::to_string(r.n), format(r.localityInside.value()),
-                              format(r.localityOutside.value()),
-                              phantom ? format(r.truthOutside.value()) : "-",
-                              format(r.localityRatio.value()), format(r.drift.value()),
-                              format(r.reversibility.value())});
+      std::vector<std::string> descendants;
+      for (const auto& s : structures)
+        if (s.variable != v.name && graph.dependsOn(s.variable, v.name))
+          descendants.push_back(s.variable);
+      entry["locality"]["descendant_structures"] = descendants;
+      if (phantom) {
+        entry["locality"]["true_counterfactual_outside_l1"] = r.truthOutside.value();
+        entry["locality"]["true_counterfactual_outside_descendants_l1"] =
+            r.truthOutsideAffected.value();
+      }
+      localityRows.push_back(
+          {v.name, std::to_string(r.n), format(r.localityInside.value()),
+           format(r.localityOutside.value()), phantom ? format(r.truthOutside.value()) : "-",
+           format(r.localityOutsideAffected.value()),
+           phantom ? format(r.truthOutsideAffected.value()) : "-", format(r.localityRatio.value()),
+           format(r.drift.value()), format(r.reversibility.value())});
     }
     if (phantom) {
       entry["truth"] = {{"l1", r.truthL1.value()},
@@ -419,6 +449,8 @@ int runEvaluateSuite(const std::vector<std::string>& arguments) {
                                                 "change inside R",
                                                 "change outside R",
                                                 "truth's change outside R",
+                                                "outside R and descendants",
+                                                "truth's",
                                                 "outside / inside",
                                                 "drift of other areas (pp)",
                                                 "reversibility L1"};
@@ -468,7 +500,10 @@ int runEvaluateSuite(const std::vector<std::string>& arguments) {
       "Mean absolute change (0-255) inside and outside the intervened structure's "
       "region (its mask before or after the edit, dilated " +
       std::to_string(kRegionDilation) +
-      " px), and the drift of non-descendant structure areas (pp).");
+      " px), the change outside the region of that structure and of every structure that "
+      "descends from it in the graph (the edit's causal reach: do(heart) may move the left "
+      "lung's border), the same for the true counterfactual, and the drift of non-descendant "
+      "structure areas (pp).");
   html.table(localityHeader, localityRows);
   html.heading("Composition, reversibility and realism");
   html.table({"measure", "value"},

@@ -268,13 +268,13 @@ torch::Tensor localityRegion(const torch::Tensor& factualClasses,
 
 torch::Tensor localityCharge(const torch::Tensor& factualClasses,
                              const torch::Tensor& counterfactualClasses, const torch::Tensor& hit,
-                             const std::string& mode, int64_t dilation, double interiorWeight) {
+                             const torch::Tensor& intervened, const std::string& mode,
+                             int64_t dilation, double interiorWeight) {
   const auto charged =
       1 - localityRegion(factualClasses, counterfactualClasses, hit, mode, dilation);
   if (interiorWeight == 1.0) return charged;
-  // The affected structures themselves, as the "structure" region defines them.
   const auto occupied =
-      localityRegion(factualClasses, counterfactualClasses, hit, "structure", dilation);
+      localityRegion(factualClasses, counterfactualClasses, intervened, "structure", dilation);
   return charged * (1 - occupied * (1 - interiorWeight));
 }
 
@@ -289,8 +289,9 @@ torch::Tensor CounterfactualFineTuning::localityLoss(
         models_.segmentor->probabilities(factualImages).argmax(1);  // [N, H, W]
     const auto columns = torch::tensor(structureColumns_, torch::kInt64).to(device_);
     const auto hit = batch.affected.to(device_).index_select(1, columns);
-    rows = batch.mask.to(device_).index_select(1, columns).any(1);
-    charge = localityCharge(factualClasses, counterfactualProbabilities.argmax(1), hit,
+    const auto intervened = batch.mask.to(device_).index_select(1, columns);
+    rows = intervened.any(1);
+    charge = localityCharge(factualClasses, counterfactualProbabilities.argmax(1), hit, intervened,
                             config_.localityRegion, config_.localityDilation,
                             config_.localityInteriorWeight)
                  .unsqueeze(1);

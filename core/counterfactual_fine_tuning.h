@@ -48,8 +48,8 @@ struct CftConfig {
   // so tissue that stays what it was keeps its appearance (a smaller lung moves its wall, it does
   // not grey out).
   std::string localityRegion = "structure";
-  // With "boundary": the charge for changing a pixel inside an affected structure (but away from
-  // its border), relative to a pixel outside every affected structure. Below 1 it spends the
+  // With "boundary": the charge for changing a pixel inside the intervened structure (but away
+  // from its border), relative to a pixel outside it. Below 1 it spends the
   // locality budget on what the causal graph forbids (change far from the edit) rather than on
   // the structure's own tissue; 1 charges both alike.
   double localityInteriorWeight = 1.0;
@@ -79,11 +79,14 @@ torch::Tensor localityRegion(const torch::Tensor& factualClasses,
                              const std::string& mode, int64_t dilation);
 
 // The charge per changed pixel of the locality term, [N, H, W] float: 0 where the intervention
-// may change pixels (localityRegion), `interiorWeight` on the remaining pixels inside an affected
-// structure before or after (dilated like the region), 1 everywhere else.
+// may change pixels (localityRegion over the affected structures `hit`), `interiorWeight` on the
+// remaining pixels inside an intervened structure before or after (`intervened` [N, S], dilated
+// like the region), 1 everywhere else. A descendant's interior is charged in full: the SCM moves
+// its area, which its border carries; its tissue has no reason to change.
 torch::Tensor localityCharge(const torch::Tensor& factualClasses,
                              const torch::Tensor& counterfactualClasses, const torch::Tensor& hit,
-                             const std::string& mode, int64_t dilation, double interiorWeight);
+                             const torch::Tensor& intervened, const std::string& mode,
+                             int64_t dilation, double interiorWeight);
 
 // One batch's interventions: which variable of each element was set, and the resulting parents.
 struct CftInterventions {

@@ -310,7 +310,7 @@ class TestFineTuning : public QObject {
     QVERIFY(std::abs(localityTerm(models, batch, brighter, "boundary", 0.25) - 1.0) < 1e-3);
   }
 
-  void interiorWeightChargesTheCoreOfAStructure() {
+  void interiorWeightChargesTheCoreOfTheIntervenedStructure() {
     // The shrinking square of localityRegionOfAShrinkingSquare: its rim and the ring around it
     // (40 px) are free, its 3x3 core is charged at the interior weight, the remaining 32 pixels
     // of the 9x9 map in full.
@@ -319,14 +319,20 @@ class TestFineTuning : public QObject {
     auto counterfactual = factual.clone();
     counterfactual.select(1, 2).fill_(0);
     const auto hit = torch::ones({1, 1}, torch::kBool);
-    const auto charge = localityCharge(factual, counterfactual, hit, "boundary", 0, 0.25);
+    const auto charge = localityCharge(factual, counterfactual, hit, hit, "boundary", 0, 0.25);
     QCOMPARE(charge.sum().item<double>(), 32 + 9 * 0.25);
     QCOMPARE(charge[0][4][4].item<double>(), 0.25);
     QCOMPARE(charge[0][0][0].item<double>(), 1.0);
     QCOMPARE(charge[0][2][4].item<double>(), 0.0);
     // Weight 1 is the plain complement of the region.
-    QCOMPARE(localityCharge(factual, counterfactual, hit, "boundary", 0, 1.0).sum().item<double>(),
-             81.0 - 40.0);
+    QCOMPARE(
+        localityCharge(factual, counterfactual, hit, hit, "boundary", 0, 1.0).sum().item<double>(),
+        81.0 - 40.0);
+    // A descendant (affected, not intervened on) may move its border but pays in full for its core.
+    const auto none = torch::zeros({1, 1}, torch::kBool);
+    const auto descendant = localityCharge(factual, counterfactual, hit, none, "boundary", 0, 0.25);
+    QCOMPARE(descendant.sum().item<double>(), 81.0 - 40.0);
+    QCOMPARE(descendant[0][2][4].item<double>(), 0.0);
   }
 
   void frozenNetworksDoNotLearn() {

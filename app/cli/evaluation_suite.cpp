@@ -449,8 +449,8 @@ int runEvaluateSuite(const std::vector<std::string>& arguments) {
                                                 "change inside R",
                                                 "change outside R",
                                                 "truth's change outside R",
-                                                "outside R and descendants",
-                                                "truth's",
+                                                "change outside R and descendants",
+                                                "truth's change outside R and descendants",
                                                 "outside / inside",
                                                 "drift of other areas (pp)",
                                                 "reversibility L1"};

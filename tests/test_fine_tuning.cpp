@@ -120,6 +120,20 @@ double localityTerm(CftModels& models, const CftInterventions& batch,
   return scalars.at("guide_locality");
 }
 
+// Structure 1 as a 5x5 square (rows and columns 2..6 of a 9x9 map) whose counterfactual loses
+// its top row; the one intervention reaches it.
+struct ShrinkingSquare {
+  torch::Tensor factual, counterfactual, hit;
+};
+
+ShrinkingSquare shrinkingSquare() {
+  auto factual = torch::zeros({1, 9, 9}, torch::kInt64);
+  factual.slice(1, 2, 7).slice(2, 2, 7).fill_(1);
+  auto counterfactual = factual.clone();
+  counterfactual.select(1, 2).fill_(0);
+  return {factual, counterfactual, torch::ones({1, 1}, torch::kBool)};
+}
+
 }  // namespace
 
 class TestFineTuning : public QObject {
@@ -269,13 +283,7 @@ class TestFineTuning : public QObject {
   }
 
   void localityRegionOfAShrinkingSquare() {
-    // Structure 1 is a 5x5 square (rows and columns 2..6 of a 9x9 map); the counterfactual
-    // loses its top row.
-    auto factual = torch::zeros({1, 9, 9}, torch::kInt64);
-    factual.slice(1, 2, 7).slice(2, 2, 7).fill_(1);
-    auto counterfactual = factual.clone();
-    counterfactual.select(1, 2).fill_(0);
-    const auto hit = torch::ones({1, 1}, torch::kBool);
+    auto [factual, counterfactual, hit] = shrinkingSquare();
     // Anywhere inside the structure: the square; dilated by one pixel: 7x7.
     QCOMPARE(localityRegion(factual, counterfactual, hit, "structure", 0).sum().item<double>(),
              25.0);
@@ -314,11 +322,7 @@ class TestFineTuning : public QObject {
     // The shrinking square of localityRegionOfAShrinkingSquare: its rim and the ring around it
     // (40 px) are free, its 3x3 core is charged at the interior weight, the remaining 32 pixels
     // of the 9x9 map in full.
-    auto factual = torch::zeros({1, 9, 9}, torch::kInt64);
-    factual.slice(1, 2, 7).slice(2, 2, 7).fill_(1);
-    auto counterfactual = factual.clone();
-    counterfactual.select(1, 2).fill_(0);
-    const auto hit = torch::ones({1, 1}, torch::kBool);
+    const auto [factual, counterfactual, hit] = shrinkingSquare();
     const auto charge = localityCharge(factual, counterfactual, hit, hit, "boundary", 0, 0.25);
     QCOMPARE(charge.sum().item<double>(), 32 + 9 * 0.25);
     QCOMPARE(charge[0][4][4].item<double>(), 0.25);

@@ -191,14 +191,20 @@ int runEvaluateSuite(const std::vector<std::string>& arguments) {
       if (s.variable == variable) return s.label;
     return std::nullopt;
   };
-  // The pixels a structure intervention may change: the structure (and, with `descendants`, every
-  // structure the graph makes depend on it) before or after, dilated.
+  // The structures the graph makes depend on `variable` (do(heart) moves the left lung).
+  const auto descendantStructures = [&](const std::string& variable) {
+    std::vector<SegmentedStructure> found;
+    for (const auto& s : structures)
+      if (s.variable != variable && graph.dependsOn(s.variable, variable)) found.push_back(s);
+    return found;
+  };
+  // The pixels a structure intervention may change: the structure (and, with `descendants`, the
+  // structures descending from it) before or after, dilated.
   const auto changeRegion = [&](const torch::Tensor& before, const torch::Tensor& after,
                                 const std::string& variable, bool descendants) {
-    std::vector<int> labels;
-    for (const auto& s : structures)
-      if (s.variable == variable || (descendants && graph.dependsOn(s.variable, variable)))
-        labels.push_back(s.label);
+    std::vector<int> labels{*structureLabel(variable)};
+    if (descendants)
+      for (const auto& s : descendantStructures(variable)) labels.push_back(s.label);
     return structureRegion(before, after, labels, kRegionDilation);
   };
 
@@ -399,9 +405,7 @@ int runEvaluateSuite(const std::vector<std::string>& arguments) {
                            {"outside_descendants_l1", r.localityOutsideAffected.value()},
                            {"drift_of_non_descendant_areas", r.drift.value()}};
       std::vector<std::string> descendants;
-      for (const auto& s : structures)
-        if (s.variable != v.name && graph.dependsOn(s.variable, v.name))
-          descendants.push_back(s.variable);
+      for (const auto& s : descendantStructures(v.name)) descendants.push_back(s.variable);
       entry["locality"]["descendant_structures"] = descendants;
       if (phantom) {
         entry["locality"]["true_counterfactual_outside_l1"] = r.truthOutside.value();

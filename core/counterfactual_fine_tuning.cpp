@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "intervention.h"
 #include "validation_error.h"
 
 namespace cfx {
@@ -49,7 +50,10 @@ nlohmann::json CftConfig::toJson() const {
           {"locality_weight", localityWeight},
           {"locality_dilation", localityDilation},
           {"locality_region", localityRegion},
-          {"locality_interior_weight", localityInteriorWeight}};
+          {"locality_interior_weight", localityInteriorWeight},
+          {"intervention_values", interventionValues},
+          {"relative_change_min", relativeChangeMin},
+          {"relative_change_max", relativeChangeMax}};
 }
 
 CftConfig CftConfig::fromJson(const nlohmann::json& json, const std::string& source) {
@@ -67,6 +71,9 @@ CftConfig CftConfig::fromJson(const nlohmann::json& json, const std::string& sou
     c.localityDilation = json.value("locality_dilation", int64_t(3));
     c.localityRegion = json.value("locality_region", std::string("structure"));
     c.localityInteriorWeight = json.value("locality_interior_weight", 1.0);
+    c.interventionValues = json.value("intervention_values", std::string("batch"));
+    c.relativeChangeMin = json.value("relative_change_min", 0.1);
+    c.relativeChangeMax = json.value("relative_change_max", 0.3);
   } catch (const nlohmann::json::exception& e) {
     throw ValidationError(source, "fine_tuning",
                           std::string("expected guidance, epsilon_nats_per_dim, "
@@ -80,6 +87,9 @@ CftConfig CftConfig::fromJson(const nlohmann::json& json, const std::string& sou
     throw ValidationError(source, "fine_tuning",
                           "expected a finite epsilon and non-negative rates, damping and weights");
   checkLocalityRegion(c.localityRegion, source, "fine_tuning.locality_region");
+  checkInterventionValues(c.interventionValues, source, "fine_tuning.intervention_values");
+  checkRelativeChange(c.relativeChangeMin, c.relativeChangeMax, source,
+                      "fine_tuning.relative_change_min, relative_change_max");
   return c;
 }
 
@@ -132,6 +142,10 @@ CftInterventions CounterfactualFineTuning::sampleInterventions(const torch::Tens
   const auto values = attributes.to(torch::kCPU, torch::kFloat32);
   const auto chosen = torch::randint(v, {n}, generator, torch::kInt64);
   const auto donor = torch::randperm(n, generator, torch::kInt64);
+  const bool relative = config_.interventionValues == "relative";
+  // Drawn only when used, so batch-mode runs keep the random stream of earlier versions and
+  // reproduce their models.
+  const auto uniform = relative ? torch::rand({n, 2}, generator, torch::kFloat64) : torch::Tensor();
   auto mask = torch::zeros({n, v}, torch::kBool);
   auto targets = values.clone();
   for (int64_t i = 0; i < n; ++i) {
@@ -140,7 +154,13 @@ CftInterventions CounterfactualFineTuning::sampleInterventions(const torch::Tens
     mask[i][column] = true;
     const double observed = values[i][column].item<double>();
     double target = values[donor[i].item<int64_t>()][column].item<double>();
-    if (variable.kind == VariableKind::Binary) {
+    if (relative && variable.kind == VariableKind::Continuous) {
+      const double magnitude =
+          config_.relativeChangeMin +
+          (config_.relativeChangeMax - config_.relativeChangeMin) * uniform[i][0].item<double>();
+      target = relativeChangeTarget(variable, observed,
+                                    uniform[i][1].item<double>() < 0.5 ? -magnitude : magnitude);
+    } else if (variable.kind == VariableKind::Binary) {
       target = 1.0 - observed;
     } else if (variable.kind == VariableKind::Categorical) {
       const int64_t k = int64_t(variable.categories.size());
@@ -233,6 +253,20 @@ torch::Tensor CounterfactualFineTuning::guidanceLoss(const torch::Tensor& counte
     loss = loss + config_.regionWeight * regional;
   }
   return loss;
+}
+
+void checkInterventionValues(const std::string& values, const std::string& source,
+                             const std::string& field) {
+  if (values != "batch" && values != "relative")
+    throw ValidationError(source, field, "expected batch or relative, got '" + values + "'");
+}
+
+void checkRelativeChange(double min, double max, const std::string& source,
+                         const std::string& field) {
+  if (!(min >= 0 && min <= max && max < 1))
+    throw ValidationError(
+        source, field,
+        "expected 0 <= min <= max < 1, got " + std::to_string(min) + " and " + std::to_string(max));
 }
 
 void checkLocalityRegion(const std::string& region, const std::string& source,

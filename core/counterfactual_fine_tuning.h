@@ -53,6 +53,13 @@ struct CftConfig {
   // locality budget on what the causal graph forbids (change far from the edit) rather than on
   // the structure's own tissue; 1 charges both alike.
   double localityInteriorWeight = 1.0;
+  // Where a continuous intervention's value comes from (method.md section 4 names both): "batch",
+  // another element's value (the data distribution), or "relative", a change of the observed value
+  // by a fraction drawn uniformly from [relativeChangeMin, relativeChangeMax] with a random sign
+  // (relativeChangeTarget: structures scale, other variables move by that share of their range).
+  std::string interventionValues = "batch";
+  double relativeChangeMin = 0.1;
+  double relativeChangeMax = 0.3;
 
   nlohmann::json toJson() const;
   static CftConfig fromJson(const nlohmann::json& json, const std::string& source);
@@ -69,6 +76,15 @@ struct CftModels {
 
 // Throws a ValidationError naming source and field unless `region` is structure or boundary.
 void checkLocalityRegion(const std::string& region, const std::string& source,
+                         const std::string& field);
+
+// Throws a ValidationError naming source and field unless `values` is batch or relative.
+void checkInterventionValues(const std::string& values, const std::string& source,
+                             const std::string& field);
+
+// Throws a ValidationError naming source and field unless 0 <= min <= max < 1: the sizes of
+// relative changes drawn for fine-tuning.
+void checkRelativeChange(double min, double max, const std::string& source,
                          const std::string& field);
 
 // Pixels a structure intervention may change (1) and must leave alone (0), [N, H, W] float:

@@ -85,4 +85,10 @@ ResolvedIntervention resolveIntervention(const Intervention& intervention, doubl
   return resolved;
 }
 
+double relativeChangeTarget(const Variable& variable, double observed, double fraction) {
+  const double target = variable.maskLabel ? observed * (1.0 + fraction)
+                                           : observed + fraction * (variable.max - variable.min);
+  return std::clamp(target, variable.min, variable.max);
+}
+
 }  // namespace cfx

@@ -30,4 +30,11 @@ Intervention parseIntervention(const std::string& spec, const CausalGraph& graph
 ResolvedIntervention resolveIntervention(const Intervention& intervention, double observed,
                                          const CausalGraph& graph, OutOfRangePolicy policy);
 
+// A change of a continuous variable by a signed `fraction` of a typical size, clamped into its
+// supported range: a structure area scales by (1 + fraction) of its observed value (the way a
+// clinician asks, "20 % smaller"); any other continuous variable moves by the fraction of its
+// range, since "10 % older" means little for a child. Evaluation plans and fine-tuning draws use
+// the same rule, so training can see the changes the evaluation asks for.
+double relativeChangeTarget(const Variable& variable, double observed, double fraction);
+
 }  // namespace cfx

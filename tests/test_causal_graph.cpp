@@ -121,6 +121,18 @@ class TestCausalGraph : public QObject {
     expectError([&] { cfx::parseIntervention("sex=X", graph); }, {"F", "M"});
   }
 
+  void relativeChangeTargets() {
+    const auto graph = CausalGraph::fromJson(chestGraph(), "g.json");
+    const auto& heart = graph.variable("heart_area");
+    const auto& age = graph.variable("age");
+    QCOMPARE(cfx::relativeChangeTarget(heart, 10.0, -0.2), 8.0);  // a structure scales
+    QCOMPARE(cfx::relativeChangeTarget(heart, 10.0, 0.25), 12.5);
+    QCOMPARE(cfx::relativeChangeTarget(heart, 14.0, 0.3), 16.0);  // clamped to the range
+    // Age moves by a share of its 77-year range, not of the observed age.
+    QCOMPARE(cfx::relativeChangeTarget(age, 40.0, 0.1), 47.7);
+    QCOMPARE(cfx::relativeChangeTarget(age, 20.0, -0.2), 18.0);
+  }
+
   void rangePolicy() {
     const auto graph = CausalGraph::fromJson(chestGraph(), "g.json");
     const auto doubled = cfx::parseIntervention("heart_area=+100%", graph);

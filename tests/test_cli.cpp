@@ -286,6 +286,10 @@ class TestCli : public QObject {
                      "0.1",
                      "--locality-region",
                      "boundary",
+                     "--intervention-values",
+                     "relative",
+                     "--relative-change",
+                     "0.05:0.2",
                      "--out",
                      tuned,
                      "--steps",
@@ -302,6 +306,13 @@ class TestCli : public QObject {
     QCOMPARE(fineTuning["guidance"].get<std::string>(), std::string("seg"));
     QVERIFY(std::isfinite(fineTuning["epsilon_nats_per_dim"].get<double>()));
     QCOMPARE(fineTuning["locality_region"].get<std::string>(), std::string("boundary"));
+    QCOMPARE(fineTuning["intervention_values"].get<std::string>(), std::string("relative"));
+    QCOMPARE(fineTuning["relative_change_max"].get<double>(), 0.2);
+    for (const char* change : {"0.3", "0.3:0.1", "0.1:x"})
+      QCOMPARE(runCfx({"train", "cft", "--model", model, "--data", data_, "--guidance", "seg",
+                       "--intervention-values", "relative", "--relative-change", change, "--out",
+                       path("t2")}),
+               1);
     QCOMPARE(runCfx({"train", "cft", "--model", model, "--data", data_, "--guidance", "seg",
                      "--locality-weight", "0.1", "--locality-region", "everywhere", "--out",
                      path("t2")}),

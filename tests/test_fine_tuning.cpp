@@ -167,6 +167,63 @@ class TestFineTuning : public QObject {
     auto negative = config.toJson();
     negative["locality_interior_weight"] = -1;
     CFX_EXPECT_ERROR(CftConfig::fromJson(negative, "model.json"), "model.json", "fine_tuning");
+    config.interventionValues = "relative";
+    config.relativeChangeMin = 0.05;
+    config.relativeChangeMax = 0.25;
+    const auto relative = CftConfig::fromJson(config.toJson(), "m");
+    QCOMPARE(QString::fromStdString(relative.interventionValues), QString("relative"));
+    QCOMPARE(relative.relativeChangeMin, 0.05);
+    QCOMPARE(relative.relativeChangeMax, 0.25);
+    auto older = config.toJson();  // a model folder from before the option trains as it did
+    older.erase("intervention_values");
+    QCOMPARE(QString::fromStdString(CftConfig::fromJson(older, "m").interventionValues),
+             QString("batch"));
+    auto unknownValues = config.toJson();
+    unknownValues["intervention_values"] = "donor";
+    CFX_EXPECT_ERROR(CftConfig::fromJson(unknownValues, "model.json"), "model.json",
+                     "intervention_values", "relative");
+    auto reversed = config.toJson();
+    reversed["relative_change_min"] = 0.4;
+    CFX_EXPECT_ERROR(CftConfig::fromJson(reversed, "model.json"), "model.json",
+                     "relative_change_min", "min <= max");
+  }
+
+  void relativeInterventionsChangeTheObservedValueBySharesOfTheRange() {
+    CftModels models = tinyModels();
+    CftConfig config;
+    config.interventionValues = "relative";
+    config.relativeChangeMin = 0.1;
+    config.relativeChangeMax = 0.3;
+    CounterfactualFineTuning tuning(config, models, torch::kCPU);
+    const auto attributes = batchAttributes();
+    const auto graph = test::chestGraph();
+    int structures = 0, ages = 0, larger = 0, smaller = 0;
+    for (std::uint64_t seed = 0; seed < 12; ++seed) {
+      at::Generator g = makeGenerator(seed);
+      const auto batch = tuning.sampleInterventions(attributes, g);
+      for (int64_t i = 0; i < 8; ++i) {
+        const int64_t column = batch.mask[i].nonzero()[0][0].item<int64_t>();
+        const double observed = attributes[i][column].item<double>();
+        const double value = batch.counterfactual[i][column].item<double>();
+        const Variable& variable = graph.variables()[size_t(column)];
+        if (column == 0) {
+          QCOMPARE(value, 1.0 - observed);  // binary: flipped as before
+          continue;
+        }
+        // Structures scale by 10-30 %; age moves by 10-30 % of its 77-year range (7.7-23.1
+        // years), unless the range's end stops it.
+        const double share = variable.maskLabel ? std::abs(value / observed - 1.0)
+                                                : std::abs(value - observed) / (95.0 - 18.0);
+        const bool clamped = value == variable.min || value == variable.max;
+        QVERIFY2(share <= 0.3 + 1e-5, qPrintable(QString::number(share)));
+        QVERIFY2(clamped || share >= 0.1 - 1e-5, qPrintable(QString::number(share)));
+        (variable.maskLabel ? structures : ages) += 1;
+        (value > observed ? larger : smaller) += 1;
+      }
+    }
+    // 96 draws: every kind of variable is seen, and both signs.
+    QVERIFY(structures > 30 && ages > 8);
+    QVERIFY(larger > 20 && smaller > 20);
   }
 
   void interventionsSetOneVariableAndPropagate() {

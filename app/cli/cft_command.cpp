@@ -63,9 +63,10 @@ int runTrainCft(const std::vector<std::string>& arguments) {
       "cfx train cft",
       "Counterfactual fine-tuning of the HVAE (method.md section 4): per batch element one\n"
       "intervention (a variable chosen uniformly; continuous values from another element of the\n"
-      "batch, binary ones flipped), its parents propagated by the frozen SCM, the counterfactual\n"
-      "generated with gradients through the HVAE and checked by the guidance, while a Lagrange\n"
-      "multiplier keeps the NELBO near the pretrained model's (epsilon, measured here).\n"
+      "batch or a relative change, binary ones flipped), its parents propagated by the frozen\n"
+      "SCM, the counterfactual generated with gradients through the HVAE and checked by the\n"
+      "guidance, while a Lagrange multiplier keeps the NELBO near the pretrained model's\n"
+      "(epsilon, measured here).\n"
       "  none     the constraint alone (a control for the extra training)\n"
       "  reg      Reg-CFT: the anti-causal predictors for every variable\n"
       "  seg      Seg-CFT: segmentor areas for structures, predictors for age and sex\n"
@@ -93,7 +94,15 @@ int runTrainCft(const std::vector<std::string>& arguments) {
       .option("locality-interior-weight", "F",
               "with --locality-region boundary: charge for changing an affected structure's own "
               "tissue away from its border, relative to change outside every affected structure",
-              "1");
+              "1")
+      .option("intervention-values", "batch|relative",
+              "continuous interventions: another batch element's value, or a change of the "
+              "observed value (structures scale, other variables move by a share of their range)",
+              "batch")
+      .option("relative-change", "MIN:MAX",
+              "with --intervention-values relative: the size of the change, drawn uniformly, "
+              "either sign",
+              "0.1:0.3");
   if (!parser.parse(arguments)) return 0;
   Stage stage = prepareStage(parser);
   stage.options.emaDecay = 0.99;  // fine-tuning is short: a long EMA would lag behind it
@@ -116,6 +125,23 @@ int runTrainCft(const std::vector<std::string>& arguments) {
     throw ValidationError("cfx train cft", "--locality-interior-weight",
                           "expected a non-negative number");
   checkLocalityRegion(config.localityRegion, "cfx train cft", "--locality-region");
+  config.interventionValues = parser.get("intervention-values");
+  checkInterventionValues(config.interventionValues, "cfx train cft", "--intervention-values");
+  const std::string change = parser.get("relative-change");
+  const auto colon = change.find(':');
+  try {
+    if (colon == std::string::npos) throw std::invalid_argument(change);
+    size_t used = 0;
+    config.relativeChangeMin = std::stod(change.substr(0, colon), &used);
+    if (used != colon) throw std::invalid_argument(change);
+    config.relativeChangeMax = std::stod(change.substr(colon + 1), &used);
+    if (used != change.size() - colon - 1) throw std::invalid_argument(change);
+  } catch (const std::exception&) {
+    throw ValidationError("cfx train cft", "--relative-change",
+                          "expected MIN:MAX, two numbers such as 0.1:0.3, got '" + change + "'");
+  }
+  checkRelativeChange(config.relativeChangeMin, config.relativeChangeMax, "cfx train cft",
+                      "--relative-change");
   if (config.localityWeight > 0 && config.guidance != Guidance::Segmentor &&
       config.guidance != Guidance::PositionalSegmentor)
     throw ValidationError("cfx train cft", "--locality-weight",

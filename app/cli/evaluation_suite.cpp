@@ -18,6 +18,7 @@
 #include "image_metrics.h"
 #include "image_set.h"
 #include "interrupt.h"
+#include "intervention.h"
 #include "manifest.h"
 #include "overlay.h"
 #include "phantom_dataset.h"
@@ -67,10 +68,8 @@ std::vector<Planned> planInterventions(const CausalGraph& graph, const torch::Te
       p.target = 1.0 - observed;
     else if (v.kind == VariableKind::Categorical)
       p.target = double((int64_t(observed) + 1) % int64_t(v.categories.size()));
-    else if (v.maskLabel)
-      p.target = observed * (1 + sign * magnitude);
     else
-      p.target = observed + sign * magnitude * (v.max - v.min);
+      p.target = relativeChangeTarget(v, observed, sign * magnitude);
     p.target = std::clamp(p.target, v.min, v.max);
     plan.push_back(p);
   }

@@ -53,10 +53,18 @@ int runTrainAll(const std::vector<std::string>& arguments) {
       .option("locality-weight", "W",
               "fine-tuning: weight of the segmentor-mask locality term (an extension; 0 = the "
               "paper's Seg-CFT)",
-              "0.3")
+              "0.4")
       .option("locality-region", "structure|boundary",
               "fine-tuning: where the locality term lets a structure intervention change pixels",
               "boundary")
+      .option("locality-interior-weight", "F",
+              "fine-tuning: charge for changing the intervened structure's tissue away from its "
+              "border, relative to change elsewhere",
+              "0.1")
+      .option("intervention-values", "batch|relative",
+              "fine-tuning: continuous interventions from another batch element or as relative "
+              "changes (10-30 %)",
+              "relative")
       .option("steps-scale", "F", "multiply every stage's steps (at least 1 step each)", "1")
       .flag("tiny", "tiny networks (smoke tests only)");
   declareRuntimeOptions(parser, "where to train");
@@ -139,6 +147,10 @@ int runTrainAll(const std::vector<std::string>& arguments) {
                                      parser.get("locality-weight"),
                                      "--locality-region",
                                      parser.get("locality-region"),
+                                     "--locality-interior-weight",
+                                     parser.get("locality-interior-weight"),
+                                     "--intervention-values",
+                                     parser.get("intervention-values"),
                                      "--steps",
                                      std::to_string(std::max(1L, std::lround(3000 * scale)))};
     args.insert(args.end(), runtime.begin(), runtime.end());

@@ -144,13 +144,18 @@ long ArgumentParser::getInteger(const std::string& name, long min, long max) con
 
 double ArgumentParser::getNumber(const std::string& name) const {
   const std::string text = get(name);
+  if (const auto value = parseFiniteNumber(text)) return *value;
+  throw UsageError("--" + name + " expects a number, got '" + text + "'");
+}
+
+std::optional<double> parseFiniteNumber(const std::string& text) {
   try {
     size_t used = 0;
     const double value = std::stod(text, &used);
     if (used == text.size() && std::isfinite(value)) return value;
   } catch (const std::exception&) {
   }
-  throw UsageError("--" + name + " expects a number, got '" + text + "'");
+  return std::nullopt;
 }
 
 std::string commandLine(const std::string& command, const std::vector<std::string>& arguments) {

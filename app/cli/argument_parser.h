@@ -55,6 +55,9 @@ class ArgumentParser {
   std::vector<std::string> positionals_;
 };
 
+// The finite number that is the whole of `text`, or nothing ("3x", "nan", "" are not numbers).
+std::optional<double> parseFiniteNumber(const std::string& text);
+
 // The command as typed, for model provenance.
 std::string commandLine(const std::string& command, const std::vector<std::string>& arguments);
 

@@ -129,17 +129,15 @@ int runTrainCft(const std::vector<std::string>& arguments) {
   checkInterventionValues(config.interventionValues, "cfx train cft", "--intervention-values");
   const std::string change = parser.get("relative-change");
   const auto colon = change.find(':');
-  try {
-    if (colon == std::string::npos) throw std::invalid_argument(change);
-    size_t used = 0;
-    config.relativeChangeMin = std::stod(change.substr(0, colon), &used);
-    if (used != colon) throw std::invalid_argument(change);
-    config.relativeChangeMax = std::stod(change.substr(colon + 1), &used);
-    if (used != change.size() - colon - 1) throw std::invalid_argument(change);
-  } catch (const std::exception&) {
+  const auto min =
+      colon == std::string::npos ? std::nullopt : parseFiniteNumber(change.substr(0, colon));
+  const auto max =
+      colon == std::string::npos ? std::nullopt : parseFiniteNumber(change.substr(colon + 1));
+  if (!min || !max)
     throw ValidationError("cfx train cft", "--relative-change",
                           "expected MIN:MAX, two numbers such as 0.1:0.3, got '" + change + "'");
-  }
+  config.relativeChangeMin = *min;
+  config.relativeChangeMax = *max;
   checkRelativeChange(config.relativeChangeMin, config.relativeChangeMax, "cfx train cft",
                       "--relative-change");
   if (config.localityWeight > 0 && config.guidance != Guidance::Segmentor &&

@@ -27,6 +27,7 @@
 #include "predictor.h"
 #include "runtime_options.h"
 #include "tensor_bridge.h"
+#include "tile_labels.h"
 #include "trainer.h"
 #include "training_stage.h"
 #include "validation_error.h"
@@ -217,6 +218,7 @@ int runEvaluateSuite(const std::vector<std::string>& arguments) {
   Mean composition1, composition10;
   std::vector<torch::Tensor> realFeatures, counterfactualFeatures;
   std::vector<RgbImage> gridRows;
+  std::vector<std::string> gridCaptions;
   std::map<std::string, int> shownPerVariable;
   ConsoleProgress progress(std::cerr, "evaluate", long(count), stderrIsTerminal());
   for (int64_t i = 0; i < count; ++i) {
@@ -311,17 +313,25 @@ int runEvaluateSuite(const std::vector<std::string>& arguments) {
           report::differenceMap(report::upscaleNearest(factual, kTileZoom),
                                 report::upscaleNearest(counterfactual, kTileZoom),
                                 report::differenceRange(factual, counterfactual), true)};
-      char text[160];
-      std::snprintf(text, sizeof text, "do(%s) %.1f -> %.1f", variable.c_str(),
-                    observed.at(variable), p.target);
       report::caption(tiles[0], "original");
-      report::caption(tiles[1], text);
+      report::caption(tiles[1], tileLabel(variable) + " " + format(observed.at(variable), "%.1f") +
+                                    " -> " + format(p.target, "%.1f"));
       report::caption(tiles[2], "difference");
       if (trueImage.defined()) {
         tiles.push_back(report::toRgb(io::fromTensor(trueImage), kTileZoom));
         report::caption(tiles.back(), "true counterfactual");
       }
       gridRows.push_back(report::row(tiles, 4, {255, 255, 255}));
+      // The tiles' own labels must stay short; the figure caption says everything in words.
+      const Variable& v = graph.variable(variable);
+      const std::string unit = v.unit.empty() ? "" : " " + v.unit;
+      gridCaptions.push_back(
+          "Subject " + set.ids[size_t(p.subject)] + ": do(" + variable + " = " +
+          format(p.target, "%.2f") + unit + ") from " + format(observed.at(variable), "%.2f") +
+          "; the evaluation measures " + format(after.values.at(variable), "%.2f") +
+          " on the counterfactual. Columns: original, counterfactual, difference (counterfactual "
+          "minus original, red where brighter)" +
+          (trueImage.defined() ? ", true counterfactual rendered by the phantom." : "."));
     }
     progress.update(long(i + 1));
   }
@@ -520,7 +530,8 @@ int runEvaluateSuite(const std::vector<std::string>& arguments) {
     html.table(truthHeader, truthRows);
   }
   html.heading("Examples");
-  for (const auto& rowImage : gridRows) html.image(io::encodeRgbPng(rowImage), "");
+  for (size_t k = 0; k < gridRows.size(); ++k)
+    html.image(io::encodeRgbPng(gridRows[k]), gridCaptions[k]);
 
   fs::create_directories(outDir);
   const std::string json = metrics.dump(2) + "\n", page = html.html();

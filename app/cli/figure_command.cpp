@@ -14,6 +14,7 @@
 #include "png_io.h"
 #include "runtime_options.h"
 #include "tensor_bridge.h"
+#include "tile_labels.h"
 
 namespace cfx::cli {
 namespace {
@@ -23,13 +24,6 @@ std::string interventionFor(const Variable& v, double observed) {
   if (v.kind != VariableKind::Continuous) return v.name + "=" + (observed > 0.5 ? "0" : "1");
   if (v.maskLabel) return v.name + "=-20%";
   return v.name + "=" + std::to_string(std::min(v.max, observed + 20.0));
-}
-
-std::string shortName(const std::string& name) {
-  if (name == "heart_area") return "heart";
-  if (name == "right_lung_area") return "R lung";
-  if (name == "left_lung_area") return "L lung";
-  return name;
 }
 
 }  // namespace
@@ -74,7 +68,7 @@ int runFigureCommand(const std::vector<std::string>& arguments) {
       counterfactuals.push_back(io::fromTensor(result.image));
       char caption[64];
       if (v.maskLabel)
-        std::snprintf(caption, sizeof caption, "%s -20%%: %.1f>%.1f", shortName(v.name).c_str(),
+        std::snprintf(caption, sizeof caption, "%s -20%%: %.1f>%.1f", tileLabel(v.name).c_str(),
                       result.scalars.counterfactual.at(v.name), result.measured.at(v.name));
       else
         std::snprintf(caption, sizeof caption, "do(%s=%s)", v.name.c_str(),

@@ -240,7 +240,7 @@ class TestCli : public QObject {
     // A DICOM input: age and sex come from its header, and a derived DICOM comes out.
     const std::string dcmData = path("dcm_for_cf");
     QCOMPARE(
-        runCfx({"phantom", "--out", dcmData, "--count", "1", "--size", "64", "--format", "dcm"}),
+        runCfx({"phantom", "--out", dcmData, "--count", "1", "--size", "96", "--format", "dcm"}),
         0);
     const auto dcmManifest =
         cfx::io::readManifest(dcmData + "/manifest.csv", cfx::phantom::PhantomScm::graph());
@@ -251,6 +251,22 @@ class TestCli : public QObject {
     const auto derived = cfx::io::readDicom(dcmOut + "/counterfactual.dcm");
     QCOMPARE(*derived.metadata.patientAgeYears, 80.0);
     QCOMPARE(derived.metadata.dicom->patientId, std::string("s000000"));
+    // The 96-pixel input keeps its size and spacing; the model's 64-pixel image is written too.
+    const auto original = cfx::io::readDicom(dcmManifest.rows[0].image);
+    QCOMPARE(derived.image.width, 96);
+    QCOMPARE(derived.image.height, 96);
+    QCOMPARE(derived.metadata.pixelSpacingMm.has_value(),
+             original.metadata.pixelSpacingMm.has_value());
+    if (original.metadata.pixelSpacingMm)
+      QCOMPARE(*derived.metadata.pixelSpacingMm, *original.metadata.pixelSpacingMm);
+    QCOMPARE(cfx::io::readGrayPng(dcmOut + "/counterfactual.png").width, 64);
+    const auto inputSize = cfx::io::readGrayPng(dcmOut + "/counterfactual_input_size.png");
+    QCOMPARE(inputSize.width, 96);
+    std::ifstream dcmSidecar(dcmOut + "/counterfactual.json");
+    const auto dcmJson = nlohmann::json::parse(dcmSidecar);
+    QCOMPARE(dcmJson["input_size"][0].get<int>(), 96);
+    QCOMPARE(dcmJson["model_size"][0].get<int>(), 64);
+    QVERIFY(!fs::exists(out + "/counterfactual_input_size.png"));  // that input was 64 pixels
     // Missing attributes and writing onto the input are refused.
     QCOMPARE(runCfx({"counterfactual", "--model", model, "--image", manifest.rows[0].image, "--out",
                      out}),

@@ -55,9 +55,13 @@ void EngineWorker::openStudy(const QString& path) {
     session::Study study = session::openStudy(path.toStdString(), *engine_);
     study_ = std::move(study);
     abductCurrent();
-    StudyInfo info{
-        path, study_->factual, study_->labelsFactual, study_->observed, study_->measuredFactual,
-        {}};
+    StudyInfo info{path,
+                   study_->radiograph.image,
+                   study_->factual,
+                   study_->labelsFactual,
+                   study_->observed,
+                   study_->measuredFactual,
+                   {}};
     for (const auto& s : study_->sources) info.sources << QString::fromStdString(s);
     Q_EMIT studyOpened(info);
   });
@@ -75,8 +79,10 @@ void EngineWorker::predict(quint64 id, const std::vector<Intervention>& interven
   guarded(this, "Cannot compute the counterfactual", [&] {
     if (!engine_ || !subject_) return;
     CounterfactualResult result = engine_->predict(*subject_, interventions);
+    const GrayImage image = io::fromTensor(result.image);
     CounterfactualView view{id,
-                            io::fromTensor(result.image),
+                            image,
+                            session::counterfactualAtInputSize(*study_, image),
                             result.labels,
                             result.variance,
                             result.scalars,

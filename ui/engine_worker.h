@@ -25,6 +25,7 @@ struct ModelInfo {
 // An opened study, as the UI shows it.
 struct StudyInfo {
   QString path;
+  GrayImage input;  // the radiograph at its own size, as read
   GrayImage factual;
   torch::Tensor labels;  // [S, S] uint8
   std::map<std::string, double> observed, measured;
@@ -35,8 +36,9 @@ struct StudyInfo {
 struct CounterfactualView {
   quint64 id = 0;
   GrayImage image;
-  torch::Tensor labels;    // segmentor labels on the counterfactual
-  torch::Tensor variance;  // [S, S]
+  GrayImage imageAtInputSize;  // the edit carried onto the input (io::transferEdit)
+  torch::Tensor labels;        // segmentor labels on the counterfactual
+  torch::Tensor variance;      // [S, S]
   ScalarCounterfactual scalars;
   std::map<std::string, double> measured;
   double milliseconds = 0.0;

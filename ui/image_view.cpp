@@ -11,6 +11,8 @@ ImageView::ImageView(const QString& name, QWidget* parent) : QGraphicsView(paren
   image_ = scene_.addPixmap(QPixmap());
   overlay_ = scene_.addPixmap(QPixmap());
   overlay_->setOpacity(0.6);
+  // Labels from the model's grid, often stretched over a finer input: smoothed, not staircased.
+  overlay_->setTransformationMode(Qt::SmoothTransformation);
   image_->setTransformationMode(Qt::FastTransformation);  // pixels stay pixels when zoomed
   setDragMode(QGraphicsView::ScrollHandDrag);
   setTransformationAnchor(QGraphicsView::AnchorUnderMouse);
@@ -22,15 +24,25 @@ ImageView::ImageView(const QString& name, QWidget* parent) : QGraphicsView(paren
     });
 }
 
-void ImageView::setImage(const QImage& image) {
+void ImageView::setImage(const QImage& image, QSize shownAs) {
   const bool first = image_->pixmap().isNull();
   image_->setPixmap(QPixmap::fromImage(image));
-  scene_.setSceneRect(image_->boundingRect());
+  image_->setScale(shownAs.isEmpty() || image.width() == 0
+                       ? 1.0
+                       : double(shownAs.width()) / double(image.width()));
+  scene_.setSceneRect(image_->sceneBoundingRect());
+  fitOverlay();
   if (first || !userZoomed_) fitImage();
 }
 
 void ImageView::setOverlay(const QImage& overlay) {
   overlay_->setPixmap(QPixmap::fromImage(overlay));
+  fitOverlay();
+}
+
+void ImageView::fitOverlay() {
+  const double width = overlay_->pixmap().width();
+  if (width > 0) overlay_->setScale(image_->sceneBoundingRect().width() / width);
 }
 void ImageView::setOverlayVisible(bool visible) {
   overlay_->setVisible(visible);

@@ -12,12 +12,16 @@ class ImageView : public QGraphicsView {
  public:
   explicit ImageView(const QString& name, QWidget* parent = nullptr);
 
-  void setImage(const QImage& image);
+  // `shownAs` is the size the image covers in the scene (its own size when empty), so that views
+  // of images on different grids (the input's, the model's) line up when linked.
+  void setImage(const QImage& image, QSize shownAs = {});
+  // Stretched over the image, whatever its own grid.
   void setOverlay(const QImage& overlay);
   void setOverlayVisible(bool visible);
   void setOverlayOpacity(double opacity);
   bool overlayVisible() const;
   bool hasImage() const { return !image_->pixmap().isNull(); }
+  QSize imageSize() const { return image_->pixmap().size(); }  // in the image's own pixels
   void fitImage();
   static void link(const std::vector<ImageView*>& views);
 
@@ -30,6 +34,7 @@ class ImageView : public QGraphicsView {
 
  private:
   void follow(const ImageView& other);
+  void fitOverlay();
 
   QGraphicsScene scene_;
   QGraphicsPixmapItem* image_ = nullptr;

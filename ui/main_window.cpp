@@ -348,15 +348,18 @@ void MainWindow::onPredicted(const CounterfactualView& view) {
 void MainWindow::redrawRadiographs() {
   if (!study_) return;
   const double window = window_->value() / 100.0, level = level_->value() / 100.0;
-  original_->setImage(radiographImage(study_->factual, window, level));
+  // The radiographs at the input's own size; the model-size maps stretched over them, so that
+  // all four views line up when zoomed together.
+  const QSize shownAs(study_->input.width, study_->input.height);
+  original_->setImage(radiographImage(study_->input, window, level));
   if (!view_) return;
-  counterfactual_->setImage(radiographImage(view_->image, window, level));
+  counterfactual_->setImage(radiographImage(view_->imageAtInputSize, window, level));
   const double range = report::differenceRange(study_->factual, view_->image);
-  difference_->setImage(differenceImage(study_->factual, view_->image, range));
+  difference_->setImage(differenceImage(study_->factual, view_->image, range), shownAs);
   colourBar_->setPixmap(
       QPixmap::fromImage(colourBarImage(std::max(120, difference_->height() - 10), range)));
   if (view_->particles > 1 && view_->variance.defined())
-    uncertainty_->setImage(varianceImage(view_->variance));
+    uncertainty_->setImage(varianceImage(view_->variance), shownAs);
 }
 
 void MainWindow::updateOverlays() {

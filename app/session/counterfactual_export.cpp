@@ -22,6 +22,10 @@ ExportedFiles exportCounterfactual(const Study& study, const CounterfactualResul
                                     "counterfactual.json"};
   if (request.particles > 1) names.push_back("variance.png");
   if (study.radiograph.metadata.dicom) names.push_back("counterfactual.dcm");
+  // A radiograph not at the model's size also gets its counterfactual at its own size.
+  const GrayImage& input = study.radiograph.image;
+  const bool resampled = input.width != size || input.height != study.factual.height;
+  if (resampled) names.push_back("counterfactual_input_size.png");
   fs::create_directories(request.outDir);
   std::map<std::string, std::string> paths;
   for (const auto& name : names) {
@@ -29,7 +33,9 @@ ExportedFiles exportCounterfactual(const Study& study, const CounterfactualResul
     io::refuseToOverwriteInput(study.path, paths[name]);
   }
   ExportedFiles exported;
+  const GrayImage atInputSize = counterfactualAtInputSize(study, counterfactual);
   io::writeGrayPng(paths["counterfactual.png"], counterfactual, 16);
+  if (resampled) io::writeGrayPng(paths["counterfactual_input_size.png"], atInputSize, 16);
   io::writeGrayPng(paths["factual.png"], study.factual, 16);
   const int zoom = std::max(1, 512 / size);
   const double range = report::differenceRange(study.factual, counterfactual);
@@ -47,12 +53,11 @@ ExportedFiles exportCounterfactual(const Study& study, const CounterfactualResul
   for (const auto& spec : request.interventionTexts) what += (what.empty() ? "" : ", ") + spec;
   if (what.empty()) what = "none (reconstruction)";
   if (study.radiograph.metadata.dicom) {
+    // At the input's size and pixel spacing, so that it lies over the original in a viewer.
     io::RadiographMetadata meta = study.radiograph.metadata;
-    if (meta.pixelSpacingMm)
-      *meta.pixelSpacingMm *= double(study.radiograph.image.width) / double(size);
     if (result.scalars.counterfactual.count("age"))
       meta.patientAgeYears = result.scalars.counterfactual.at("age");
-    io::writeDicom(paths["counterfactual.dcm"], counterfactual, meta,
+    io::writeDicom(paths["counterfactual.dcm"], atInputSize, meta,
                    {"SYNTHETIC COUNTERFACTUAL - NOT FOR DIAGNOSIS",
                     "Counterfactual by cfx (Seg-CFT deep SCM), model " +
                         fs::absolute(request.modelDir).string() + ", intervention do(" + what + ")",
@@ -73,6 +78,13 @@ ExportedFiles exportCounterfactual(const Study& study, const CounterfactualResul
                       {"particles", request.particles},
                       {"latent_temperature", request.latentTemperature},
                       {"difference_range_grey_levels", range * 255.0},
+                      {"model_size", {size, study.factual.height}},
+                      {"input_size", {input.width, input.height}},
+                      {"input_size_method",
+                       resampled ? "input plus the model's edit (counterfactual minus factual at "
+                                   "the model's size) upsampled bilinearly; measured values refer "
+                                   "to the model-size image"
+                                 : "the model's size is the input's"},
                       {"prediction_ms", result.milliseconds},
                       {"device", request.device}};
   const std::string text = exported.sidecar.dump(2) + "\n";

@@ -25,9 +25,12 @@ struct ExportedFiles {
   nlohmann::json sidecar;
 };
 
-// counterfactual.png and factual.png (16 bit), difference.png (diverging map with a colour bar),
-// variance.png for several particles, counterfactual.dcm for a DICOM input (derived, secondary
-// capture, marked synthetic, stating the intervention) and counterfactual.json. Each file is
+// counterfactual.png and factual.png (16 bit, the model's size), difference.png (diverging map
+// with a colour bar), variance.png for several particles, counterfactual_input_size.png for an
+// input larger or smaller than the model's grid (the edit carried onto the input, see
+// io::transferEdit), counterfactual.dcm for a DICOM input (at the input's size and spacing;
+// derived, secondary capture, marked synthetic, stating the intervention) and
+// counterfactual.json. Each file is
 // written atomically; a path that is the input is refused before anything is written.
 ExportedFiles exportCounterfactual(const Study& study, const CounterfactualResult& result,
                                    const ExportRequest& request);

@@ -37,6 +37,13 @@ Study openStudy(const std::string& path, CounterfactualEngine& engine,
   return study;
 }
 
+GrayImage counterfactualAtInputSize(const Study& study, const GrayImage& counterfactual) {
+  const GrayImage& input = study.radiograph.image;
+  if (input.width == counterfactual.width && input.height == counterfactual.height)
+    return counterfactual;
+  return io::transferEdit(input, io::fromTensor(study.tensor[0][0]), counterfactual);
+}
+
 std::map<std::string, double> parseAttributes(const std::vector<std::string>& specs,
                                               const CausalGraph& graph) {
   std::map<std::string, double> values;

@@ -31,6 +31,12 @@ struct Study {
 Study openStudy(const std::string& path, CounterfactualEngine& engine,
                 const std::map<std::string, double>& given = {});
 
+// The counterfactual at the input radiograph's own size: the model-size counterfactual itself
+// when the input is at the model's size, otherwise the model's edit carried onto the input (see
+// io::transferEdit), taken against the 8-bit factual the engine abducted from so that its
+// quantisation does not come back as noise over the whole input.
+GrayImage counterfactualAtInputSize(const Study& study, const GrayImage& counterfactual);
+
 // "VAR=VALUE" attributes (numbers or category names such as sex=F) parsed against the graph.
 std::map<std::string, double> parseAttributes(const std::vector<std::string>& specs,
                                               const CausalGraph& graph);

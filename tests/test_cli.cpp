@@ -306,6 +306,8 @@ class TestCli : public QObject {
                      "relative",
                      "--relative-change",
                      "0.05:0.2",
+                     "--locality-dilation",
+                     "2",
                      "--out",
                      tuned,
                      "--steps",
@@ -322,6 +324,7 @@ class TestCli : public QObject {
     QCOMPARE(fineTuning["guidance"].get<std::string>(), std::string("seg"));
     QVERIFY(std::isfinite(fineTuning["epsilon_nats_per_dim"].get<double>()));
     QCOMPARE(fineTuning["locality_region"].get<std::string>(), std::string("boundary"));
+    QCOMPARE(fineTuning["locality_dilation"].get<int>(), 2);
     QCOMPARE(fineTuning["intervention_values"].get<std::string>(), std::string("relative"));
     QCOMPARE(fineTuning["relative_change_max"].get<double>(), 0.2);
     for (const char* change : {"0.3", "0.3:0.1", "0.1:x"})

@@ -91,6 +91,10 @@ int runTrainCft(const std::vector<std::string>& arguments) {
               "anywhere inside the affected structures or only near their borders and where "
               "their class changed",
               "structure")
+      .option("locality-dilation", "PX",
+              "with --locality-weight: how many pixels the region a structure intervention may "
+              "change grows by (an edge's blur reaches a few pixels beyond it)",
+              "3")
       .option("locality-interior-weight", "F",
               "with --locality-region boundary: charge for changing an affected structure's own "
               "tissue away from its border, relative to change outside every affected structure",
@@ -120,6 +124,7 @@ int runTrainCft(const std::vector<std::string>& arguments) {
   config.regionWeight = parser.getNumber("region-weight");
   config.localityWeight = parser.getNumber("locality-weight");
   config.localityRegion = parser.get("locality-region");
+  config.localityDilation = parser.getInteger("locality-dilation", 0, 32);
   config.localityInteriorWeight = parser.getNumber("locality-interior-weight");
   if (!(config.localityInteriorWeight >= 0))
     throw ValidationError("cfx train cft", "--locality-interior-weight",

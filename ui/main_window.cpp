@@ -321,7 +321,14 @@ void MainWindow::onStudyOpened(const StudyInfo& info) {
   panel_->setObservation(info.observed, info.measured, sameStudy);
   redrawRadiographs();
   updateOverlays();
-  statusBar()->showMessage("opened " + info.path + " (" + info.sources.join(", ") + ")", 8000);
+  // The file's name and size first: the full path is in the window's recent-files menu, and the
+  // sources that follow are the part a narrow status bar may cut.
+  statusBar()->showMessage(QString("opened %1 (%2 × %3 px): %4")
+                               .arg(QFileInfo(info.path).fileName())
+                               .arg(info.input.width)
+                               .arg(info.input.height)
+                               .arg(info.sources.join(", ")),
+                           8000);
   schedulePrediction();
 }
 

@@ -22,8 +22,10 @@ int runCounterfactualCommand(const std::vector<std::string>& arguments) {
       "descendants through the SCM and decode the counterfactual. Attributes not given with "
       "--attr\n"
       "come from the DICOM header (age, sex) or, for structure areas, from the segmentor.\n"
-      "Writes counterfactual.png, factual.png, difference.png, counterfactual.json and, for a\n"
-      "DICOM input, counterfactual.dcm (a derived image marked synthetic).");
+      "Writes counterfactual.png, factual.png, difference.png (at the model's size),\n"
+      "counterfactual.json, counterfactual_input_size.png for an input of another size (the\n"
+      "model's edit upsampled onto the input) and, for a DICOM input, counterfactual.dcm at the\n"
+      "input's size and spacing (a derived image marked synthetic).");
   parser.required("model", "MODEL_DIR", "model folder (scm, hvae, segmentor)")
       .required("image", "FILE", "radiograph: DICOM or PNG")
       .repeated("attr", "VAR=VALUE", "observed value of a variable (e.g. age=63, sex=F)")

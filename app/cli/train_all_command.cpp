@@ -53,7 +53,7 @@ int runTrainAll(const std::vector<std::string>& arguments) {
       .option("locality-weight", "W",
               "fine-tuning: weight of the segmentor-mask locality term (an extension; 0 = the "
               "paper's Seg-CFT)",
-              "0.4")
+              "0.6")
       .option("locality-region", "structure|boundary",
               "fine-tuning: where the locality term lets a structure intervention change pixels",
               "boundary")

@@ -110,9 +110,10 @@ class TestExplorer : public QObject {
   }
 
   void aLargerStudyIsShownAndExportedAtItsOwnSize() {
-    // The sample at twice the model's size, as a DICOM carrying age and sex.
+    // The sample at twice the model's width and 1.5 times its height (a portrait film), as a
+    // DICOM carrying age and sex.
     const auto sample = io::readDicom(sample_.toStdString());
-    const GrayImage large = io::resizeImage(sample.image, 256, 256);
+    const GrayImage large = io::resizeImage(sample.image, 256, 192);
     const std::string path = dir_.filePath("large.dcm").toStdString();
     io::writeDicom(path, large, sample.metadata, {"TEST", "upsampled sample", false, 1});
     openSample();
@@ -124,8 +125,8 @@ class TestExplorer : public QObject {
     auto* original = window.findChild<ui::ImageView*>("view:original");
     auto* counterfactual = window.findChild<ui::ImageView*>("view:counterfactual");
     auto* difference = window.findChild<ui::ImageView*>("view:difference");
-    QCOMPARE(original->imageSize(), QSize(256, 256));
-    QCOMPARE(counterfactual->imageSize(), QSize(256, 256));
+    QCOMPARE(original->imageSize(), QSize(256, 192));
+    QCOMPARE(counterfactual->imageSize(), QSize(256, 192));
     // The model-size difference map covers the same scene as the radiographs.
     QCOMPARE(difference->imageSize(), QSize(128, 128));
     QCOMPARE(difference->sceneRect(), original->sceneRect());
@@ -139,13 +140,15 @@ class TestExplorer : public QObject {
     QTRY_VERIFY_WITH_TIMEOUT(exported.count() == 1, 20000);
     const auto dicom = io::readDicom(out.toStdString() + "/counterfactual.dcm");
     QCOMPARE(dicom.image.width, 256);
+    QCOMPARE(dicom.image.height, 192);
     const auto atInputSize = io::readGrayPng(out.toStdString() + "/counterfactual_input_size.png");
     QCOMPARE(atInputSize.width, 256);
+    QCOMPARE(atInputSize.height, 192);
     // Brought back to the model's grid, the change at the input's size is the model's own edit,
     // where that edit is clear of quantisation (more than 4 grey levels).
     const auto modelCounterfactual = io::readGrayPng(out.toStdString() + "/counterfactual.png");
     const auto modelFactual = io::readGrayPng(out.toStdString() + "/factual.png");
-    GrayImage change(256, 256);
+    GrayImage change(256, 192);
     for (size_t i = 0; i < change.pixels.size(); ++i)
       change.pixels[i] = 0.5f + atInputSize.pixels[i] - large.pixels[i];  // resize clamps to [0, 1]
     const GrayImage changeOnModelGrid = io::resizeImage(change, 128, 128);

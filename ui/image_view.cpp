@@ -1,6 +1,7 @@
 #include "image_view.h"
 
 #include <QScrollBar>
+#include <QTransform>
 #include <QWheelEvent>
 
 namespace cfx::ui {
@@ -27,9 +28,11 @@ ImageView::ImageView(const QString& name, QWidget* parent) : QGraphicsView(paren
 void ImageView::setImage(const QImage& image, QSize shownAs) {
   const bool first = image_->pixmap().isNull();
   image_->setPixmap(QPixmap::fromImage(image));
-  image_->setScale(shownAs.isEmpty() || image.width() == 0
-                       ? 1.0
-                       : double(shownAs.width()) / double(image.width()));
+  // Per axis: a square model grid stretched over a portrait film is not scaled uniformly.
+  image_->setTransform(shownAs.isEmpty() || image.isNull()
+                           ? QTransform()
+                           : QTransform::fromScale(double(shownAs.width()) / image.width(),
+                                                   double(shownAs.height()) / image.height()));
   scene_.setSceneRect(image_->sceneBoundingRect());
   fitOverlay();
   if (first || !userZoomed_) fitImage();
@@ -41,8 +44,10 @@ void ImageView::setOverlay(const QImage& overlay) {
 }
 
 void ImageView::fitOverlay() {
-  const double width = overlay_->pixmap().width();
-  if (width > 0) overlay_->setScale(image_->sceneBoundingRect().width() / width);
+  const QSizeF own = overlay_->pixmap().size(), covered = image_->sceneBoundingRect().size();
+  if (!own.isEmpty())
+    overlay_->setTransform(
+        QTransform::fromScale(covered.width() / own.width(), covered.height() / own.height()));
 }
 void ImageView::setOverlayVisible(bool visible) {
   overlay_->setVisible(visible);

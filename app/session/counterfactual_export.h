@@ -30,8 +30,8 @@ struct ExportedFiles {
 // input larger or smaller than the model's grid (the edit carried onto the input, see
 // io::transferEdit), counterfactual.dcm for a DICOM input (at the input's size and spacing;
 // derived, secondary capture, marked synthetic, stating the intervention) and
-// counterfactual.json. Each file is
-// written atomically; a path that is the input is refused before anything is written.
+// counterfactual.json. Each file is written atomically; a path that is the input is refused
+// before anything is written.
 ExportedFiles exportCounterfactual(const Study& study, const CounterfactualResult& result,
                                    const ExportRequest& request);
 

@@ -358,8 +358,8 @@ class TestCli : public QObject {
     // Every example says in words which intervention it shows, for readers of the page alone.
     QVERIFY(html.find("<figcaption></figcaption>") == std::string::npos);
     QVERIFY(html.find("<figcaption>Subject ") != std::string::npos);
-    QVERIFY(html.find(", true counterfactual rendered by the phantom.</figcaption>") !=
-            std::string::npos);
+    QVERIFY(html.find(", true counterfactual rendered by the phantom, its difference from the "
+                      "original (same colour scale).</figcaption>") != std::string::npos);
     QVERIFY(html.find("<svg") != std::string::npos || evaluation["by_intervention"].size() < 5);
     QCOMPARE(
         runCfx({"compare", path("report_none"), path("report_seg"), "--out", path("compare.md")}),

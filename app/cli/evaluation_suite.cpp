@@ -308,18 +308,26 @@ int runEvaluateSuite(const std::vector<std::string>& arguments) {
       ++shownPerVariable[variable];
       const GrayImage factual = io::fromTensor(image[0][0]),
                       counterfactual = io::fromTensor(result.image);
-      std::vector<RgbImage> tiles{
-          report::toRgb(factual, kTileZoom), report::toRgb(counterfactual, kTileZoom),
-          report::differenceMap(report::upscaleNearest(factual, kTileZoom),
-                                report::upscaleNearest(counterfactual, kTileZoom),
-                                report::differenceRange(factual, counterfactual), true)};
+      const GrayImage truth = trueImage.defined() ? io::fromTensor(trueImage) : GrayImage();
+      // One colour scale for the model's and the truth's difference, so they compare by eye.
+      const double range = std::max(report::differenceRange(factual, counterfactual),
+                                    truth.empty() ? 0.0 : report::differenceRange(factual, truth));
+      const auto differenceTile = [&](const GrayImage& other, bool colourBar) {
+        return report::differenceMap(report::upscaleNearest(factual, kTileZoom),
+                                     report::upscaleNearest(other, kTileZoom), range, colourBar);
+      };
+      std::vector<RgbImage> tiles{report::toRgb(factual, kTileZoom),
+                                  report::toRgb(counterfactual, kTileZoom),
+                                  differenceTile(counterfactual, truth.empty())};
       report::caption(tiles[0], "original");
       report::caption(tiles[1], tileLabel(variable) + " " + format(observed.at(variable), "%.1f") +
                                     " -> " + format(p.target, "%.1f"));
       report::caption(tiles[2], "difference");
-      if (trueImage.defined()) {
-        tiles.push_back(report::toRgb(io::fromTensor(trueImage), kTileZoom));
+      if (!truth.empty()) {
+        tiles.push_back(report::toRgb(truth, kTileZoom));
         report::caption(tiles.back(), "true counterfactual");
+        tiles.push_back(differenceTile(truth, true));
+        report::caption(tiles.back(), "true difference");
       }
       gridRows.push_back(report::row(tiles, 4, {255, 255, 255}));
       // The tiles' own labels must stay short; the figure caption says everything in words.
@@ -331,7 +339,9 @@ int runEvaluateSuite(const std::vector<std::string>& arguments) {
           "; the evaluation measures " + format(after.values.at(variable), "%.2f") +
           " on the counterfactual. Columns: original, counterfactual, difference (counterfactual "
           "minus original, red where brighter)" +
-          (trueImage.defined() ? ", true counterfactual rendered by the phantom." : "."));
+          (trueImage.defined() ? ", true counterfactual rendered by the phantom, its difference "
+                                 "from the original (same colour scale)."
+                               : "."));
     }
     progress.update(long(i + 1));
   }

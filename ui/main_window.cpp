@@ -347,19 +347,26 @@ void MainWindow::onPredicted(const CounterfactualView& view) {
   shown_ = view.id;
   panel_->showResult(view.scalars, view.measured);
   timeLabel_->setText(QString("last prediction %1 ms").arg(view.milliseconds, 0, 'f', 1));
-  redrawRadiographs();
+  redrawCounterfactual();
   updateOverlays();
   Q_EMIT counterfactualShown(view.id);
 }
 
 void MainWindow::redrawRadiographs() {
   if (!study_) return;
+  original_->setImage(
+      radiographImage(study_->input, window_->value() / 100.0, level_->value() / 100.0));
+  redrawCounterfactual();
+}
+
+// Only the views a new counterfactual changes: at a study's full size the original's conversion
+// is not free, and a slider move must not pay for it.
+void MainWindow::redrawCounterfactual() {
+  if (!study_ || !view_) return;
   const double window = window_->value() / 100.0, level = level_->value() / 100.0;
   // The radiographs at the input's own size; the model-size maps stretched over them, so that
   // all four views line up when zoomed together.
   const QSize shownAs(study_->input.width, study_->input.height);
-  original_->setImage(radiographImage(study_->input, window, level));
-  if (!view_) return;
   counterfactual_->setImage(radiographImage(view_->imageAtInputSize, window, level));
   const double range = report::differenceRange(study_->factual, view_->image);
   difference_->setImage(differenceImage(study_->factual, view_->image, range), shownAs);

@@ -68,6 +68,7 @@ class MainWindow : public QMainWindow {
   void onFailed(const QString& what, const QString& message);
   void schedulePrediction();
   void redrawRadiographs();
+  void redrawCounterfactual();
   void updateOverlays();
   void rememberRecent(const QString& path);
   void rebuildRecentMenu();

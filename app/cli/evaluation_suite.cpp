@@ -339,9 +339,9 @@ int runEvaluateSuite(const std::vector<std::string>& arguments) {
           "; the evaluation measures " + format(after.values.at(variable), "%.2f") +
           " on the counterfactual. Columns: original, counterfactual, difference (counterfactual "
           "minus original, red where brighter)" +
-          (trueImage.defined() ? ", true counterfactual rendered by the phantom, its difference "
-                                 "from the original (same colour scale)."
-                               : "."));
+          (!truth.empty() ? ", true counterfactual rendered by the phantom, its difference "
+                            "from the original (same colour scale)."
+                          : "."));
     }
     progress.update(long(i + 1));
   }

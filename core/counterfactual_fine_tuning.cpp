@@ -18,6 +18,27 @@ const std::vector<std::pair<Guidance, std::string>>& guidanceNames() {
   return names;
 }
 
+// Grid regions need a fitted mechanism of the right shape for this segmentor and graph.
+void checkRegionalMechanism(const RegionalMechanism& regional, int64_t structures,
+                            int64_t variables, int64_t imageSize) {
+  const std::string field = "fine_tuning.regional_mechanism";
+  if (regional.empty())
+    throw ValidationError("fine-tuning", field,
+                          "region layout grid needs a mechanism fitted on the training images");
+  const int64_t grid = regional.grid;
+  if (grid < 1 || imageSize % grid != 0)
+    throw ValidationError("fine-tuning", field + ".grid",
+                          "expected a divisor of the segmentor's size " +
+                              std::to_string(imageSize) + ", got " + std::to_string(grid));
+  const auto shape = regional.slopes.sizes();
+  if (shape.size() != 3 || shape[0] != structures || shape[1] != grid * grid ||
+      shape[2] != variables)
+    throw ValidationError("fine-tuning", field + ".slopes",
+                          "expected " + std::to_string(structures) + " structures x " +
+                              std::to_string(grid * grid) + " cells x " +
+                              std::to_string(variables) + " variables");
+}
+
 void freeze(torch::nn::Module& module) {
   for (auto& p : module.parameters()) p.set_requires_grad(false);
   module.eval();
@@ -39,21 +60,24 @@ std::string guidanceName(Guidance guidance) {
 }
 
 nlohmann::json CftConfig::toJson() const {
-  return {{"guidance", guidanceName(guidance)},
-          {"epsilon_nats_per_dim", epsilon},
-          {"lagrange_learning_rate", lagrangeLearningRate},
-          {"damping", damping},
-          {"initial_lambda", initialLambda},
-          {"soft_labels", softLabels},
-          {"squared_area_loss", squaredAreaLoss},
-          {"region_weight", regionWeight},
-          {"locality_weight", localityWeight},
-          {"locality_dilation", localityDilation},
-          {"locality_region", localityRegion},
-          {"locality_interior_weight", localityInteriorWeight},
-          {"intervention_values", interventionValues},
-          {"relative_change_min", relativeChangeMin},
-          {"relative_change_max", relativeChangeMax}};
+  nlohmann::json json = {{"guidance", guidanceName(guidance)},
+                         {"epsilon_nats_per_dim", epsilon},
+                         {"lagrange_learning_rate", lagrangeLearningRate},
+                         {"damping", damping},
+                         {"initial_lambda", initialLambda},
+                         {"soft_labels", softLabels},
+                         {"squared_area_loss", squaredAreaLoss},
+                         {"region_weight", regionWeight},
+                         {"region_layout", regionLayout},
+                         {"locality_weight", localityWeight},
+                         {"locality_dilation", localityDilation},
+                         {"locality_region", localityRegion},
+                         {"locality_interior_weight", localityInteriorWeight},
+                         {"intervention_values", interventionValues},
+                         {"relative_change_min", relativeChangeMin},
+                         {"relative_change_max", relativeChangeMax}};
+  if (!regional.empty()) json["regional_mechanism"] = regional.toJson();
+  return json;
 }
 
 CftConfig CftConfig::fromJson(const nlohmann::json& json, const std::string& source) {
@@ -67,6 +91,7 @@ CftConfig CftConfig::fromJson(const nlohmann::json& json, const std::string& sou
     c.softLabels = json.at("soft_labels").get<bool>();
     c.squaredAreaLoss = json.at("squared_area_loss").get<bool>();
     c.regionWeight = json.value("region_weight", 1.0);
+    c.regionLayout = json.value("region_layout", std::string("bands"));
     c.localityWeight = json.value("locality_weight", 0.0);
     c.localityDilation = json.value("locality_dilation", int64_t(3));
     c.localityRegion = json.value("locality_region", std::string("structure"));
@@ -87,6 +112,9 @@ CftConfig CftConfig::fromJson(const nlohmann::json& json, const std::string& sou
     throw ValidationError(source, "fine_tuning",
                           "expected a finite epsilon and non-negative rates, damping and weights");
   checkLocalityRegion(c.localityRegion, source, "fine_tuning.locality_region");
+  checkRegionLayout(c.regionLayout, source, "fine_tuning.region_layout");
+  if (json.contains("regional_mechanism"))
+    c.regional = RegionalMechanism::fromJson(json.at("regional_mechanism"), source);
   checkInterventionValues(c.interventionValues, source, "fine_tuning.intervention_values");
   checkRelativeChange(c.relativeChangeMin, c.relativeChangeMax, source,
                       "fine_tuning.relative_change_min, relative_change_max");
@@ -121,6 +149,9 @@ CounterfactualFineTuning::CounterfactualFineTuning(CftConfig config, CftModels m
       scales.push_back(models_.scm->statistics()[*column].std);
     }
     areaScale_ = torch::tensor(scales, torch::kFloat32).to(device_);
+    if (config_.guidance == Guidance::PositionalSegmentor && config_.regionLayout == "grid")
+      checkRegionalMechanism(config_.regional, int64_t(scales.size()),
+                             int64_t(graph.variables().size()), models_.segmentor->config().size);
   }
   for (const auto& target : models_.predictor->config().targets) {
     const auto column = graph.indexOf(target.name);
@@ -234,7 +265,22 @@ torch::Tensor CounterfactualFineTuning::guidanceLoss(const torch::Tensor& counte
   if (config_.localityWeight > 0)
     loss = loss + config_.localityWeight * localityLoss(counterfactualImages, factualImages,
                                                         probabilities, batch, scalars);
-  if (config_.guidance == Guidance::PositionalSegmentor) {
+  if (config_.guidance == Guidance::PositionalSegmentor && config_.regionLayout == "grid") {
+    const int64_t grid = config_.regional.grid;
+    torch::Tensor wantedCells;
+    {
+      torch::NoGradGuard noGrad;
+      const auto factual = gridAreas(models_.segmentor->probabilities(factualImages), grid);
+      wantedCells = config_.regional.counterfactualCells(
+          factual, attributes.to(device_, torch::kFloat32), target);
+    }
+    const auto cellError =
+        (gridAreas(probabilities, grid) - wantedCells) / areaScale_.view({1, -1, 1});
+    const auto regional =
+        (config_.squaredAreaLoss ? cellError.pow(2) : cellError.abs()).sum(2).mean(0).sum();
+    if (scalars) (*scalars)["guide_regions"] = regional.item<double>();
+    loss = loss + config_.regionWeight * regional;
+  } else if (config_.guidance == Guidance::PositionalSegmentor) {
     // Each region keeps its share of the structure: the factual regional areas, scaled by the
     // structure's counterfactual / factual area, are the targets of the regional variables.
     torch::Tensor wantedRegions;
@@ -253,6 +299,12 @@ torch::Tensor CounterfactualFineTuning::guidanceLoss(const torch::Tensor& counte
     loss = loss + config_.regionWeight * regional;
   }
   return loss;
+}
+
+void checkRegionLayout(const std::string& layout, const std::string& source,
+                       const std::string& field) {
+  if (layout != "bands" && layout != "grid")
+    throw ValidationError(source, field, "expected bands or grid, got '" + layout + "'");
 }
 
 void checkInterventionValues(const std::string& values, const std::string& source,

@@ -8,6 +8,7 @@
 #include "hvae.h"
 #include "parent_encoding.h"
 #include "predictor.h"
+#include "regional_mechanism.h"
 #include "scalar_scm.h"
 #include "segmentor.h"
 #include "trainer.h"
@@ -37,6 +38,11 @@ struct CftConfig {
   bool softLabels = true;
   bool squaredAreaLoss = false;  // L1 (default) or squared error of the normalised area
   double regionWeight = 1.0;     // Pos-Seg-CFT: weight of the regional terms
+  // Pos-Seg-CFT's regions: "bands", cranio-caudal bands of each structure's own extent whose
+  // shares of the structure are kept (method.md); "grid", cells fixed in the image whose areas
+  // follow `regional`, a mechanism fitted on the training images by `cfx train cft`.
+  std::string regionLayout = "bands";
+  RegionalMechanism regional;
   // An extension beyond the paper (0 = off): for structure interventions, the mean absolute
   // change in grey levels outside the affected structures (the frozen segmentor's masks on the
   // factual and counterfactual images, dilated by localityDilation pixels) is added with this
@@ -77,6 +83,10 @@ struct CftModels {
 // Throws a ValidationError naming source and field unless `region` is structure or boundary.
 void checkLocalityRegion(const std::string& region, const std::string& source,
                          const std::string& field);
+
+// Throws a ValidationError naming source and field unless `layout` is bands or grid.
+void checkRegionLayout(const std::string& layout, const std::string& source,
+                       const std::string& field);
 
 // Throws a ValidationError naming source and field unless `values` is batch or relative.
 void checkInterventionValues(const std::string& values, const std::string& source,

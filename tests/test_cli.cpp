@@ -342,6 +342,31 @@ class TestCli : public QObject {
     QCOMPARE(runCfx({"train", "cft", "--model", model, "--data", data_, "--guidance", "seg",
                      "--out", model}),
              1);  // never onto the pretrained model
+    // Pos-Seg-CFT with cells fixed in the image stores the mechanism it fitted.
+    const std::string gridTuned = path("tuned_grid");
+    QCOMPARE(runCfx({"train",      "cft",     "--model",         model,  "--data",        data_,
+                     "--guidance", "pos-seg", "--region-layout", "grid", "--region-grid", "4",
+                     "--out",      gridTuned, "--steps",         "1",    "--batch",       "2",
+                     "--threads",  "1"}),
+             0);
+    const auto gridJson = nlohmann::json::parse(readText(gridTuned + "/model.json"));
+    const auto& gridTuning = gridJson["components"]["hvae"]["config"]["fine_tuning"];
+    QCOMPARE(gridTuning["region_layout"].get<std::string>(), std::string("grid"));
+    const auto& slopes = gridTuning["regional_mechanism"]["slopes"];
+    QCOMPARE(int(slopes.size()), 3);        // structures
+    QCOMPARE(int(slopes[0].size()), 16);    // 4 x 4 cells
+    QCOMPARE(int(slopes[0][0].size()), 5);  // graph variables
+    QCOMPARE(int(gridTuning["regional_mechanism"]["explained_variance"].size()), 3);
+    for (const char* grid : {"5", "0"})
+      QCOMPARE(runCfx({"train", "cft", "--model", model, "--data", data_, "--guidance", "pos-seg",
+                       "--region-layout", "grid", "--region-grid", grid, "--out", path("t2")}),
+               grid == std::string("5") ? 1 : 2);  // 64 px do not split into 5; 0 is no count
+    QCOMPARE(runCfx({"train", "cft", "--model", model, "--data", data_, "--guidance", "pos-seg",
+                     "--region-layout", "rings", "--out", path("t2")}),
+             1);
+    QCOMPARE(runCfx({"train", "cft", "--model", model, "--data", data_, "--guidance", "seg",
+                     "--region-layout", "grid", "--out", path("t2")}),
+             1);  // grid regions without pos-seg would be ignored silently
 
     for (const auto& [folder, report] :
          {std::pair{model, path("report_none")}, std::pair{tuned, path("report_seg")}})

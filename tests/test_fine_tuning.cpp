@@ -53,9 +53,8 @@ torch::Tensor guidanceOf(CounterfactualFineTuning& tuning, CftModels& models,
 
 // The guidance reaches the HVAE's weights with the right sign and size: a small step against
 // its gradient lowers the loss by what the first-order expansion predicts.
-void checkGuidanceDescends(Guidance guidance) {
+void checkGuidanceDescends(Guidance guidance, CftConfig config = {}) {
   CftModels models = tinyModels();
-  CftConfig config;
   config.guidance = guidance;
   CounterfactualFineTuning tuning(config, models, torch::kCPU);
   at::Generator g = makeGenerator(5);
@@ -80,6 +79,24 @@ void checkGuidanceDescends(Guidance guidance) {
                           .arg(QString::fromStdString(guidanceName(guidance)))
                           .arg(actual)
                           .arg(predicted)));
+}
+
+// Grid regions of 4 x 4 cells (4 x 4 pixels each on the 16-px tiny images) whose one mechanism is
+// the heart's area in `cell` growing by `slope` percent per percent of heart area.
+RegionalMechanism heartGrowsInCell(int64_t cell, double slope) {
+  RegionalMechanism m;
+  m.grid = 4;
+  m.slopes = torch::zeros({3, 16, 5}, torch::kFloat64);  // tiny segmentor: heart is structure 2
+  m.slopes[2][cell][2] = slope;                          // graph column 2: heart_area
+  return m;
+}
+
+CftConfig gridRegions(RegionalMechanism mechanism) {
+  CftConfig config;
+  config.guidance = Guidance::PositionalSegmentor;
+  config.regionLayout = "grid";
+  config.regional = std::move(mechanism);
+  return config;
 }
 
 // Tiny models whose segmentor sees one class everywhere: its head ignores the image and its bias
@@ -158,6 +175,13 @@ class TestFineTuning : public QObject {
     config.localityRegion = "boundary";
     QCOMPARE(QString::fromStdString(CftConfig::fromJson(config.toJson(), "m").localityRegion),
              QString("boundary"));
+    const auto grid = gridRegions(heartGrowsInCell(7, 0.25));
+    const auto gridBack = CftConfig::fromJson(grid.toJson(), "m");
+    QCOMPARE(QString::fromStdString(gridBack.regionLayout), QString("grid"));
+    QVERIFY(torch::equal(gridBack.regional.slopes, grid.regional.slopes));
+    auto rings = grid.toJson();
+    rings["region_layout"] = "rings";
+    CFX_EXPECT_ERROR(CftConfig::fromJson(rings, "m"), "m", "region_layout", "bands or grid");
     auto unknownRegion = config.toJson();
     unknownRegion["locality_region"] = "everywhere";
     CFX_EXPECT_ERROR(CftConfig::fromJson(unknownRegion, "model.json"), "model.json",
@@ -289,6 +313,34 @@ class TestFineTuning : public QObject {
     checkGuidanceDescends(Guidance::Regressor);
     checkGuidanceDescends(Guidance::Segmentor);
     checkGuidanceDescends(Guidance::PositionalSegmentor);
+    checkGuidanceDescends(Guidance::PositionalSegmentor, gridRegions(heartGrowsInCell(5, 0.5)));
+  }
+
+  void gridRegionsChargeTheGrowthTheMechanismExpects() {
+    CftModels models = tinyModels();
+    CounterfactualFineTuning tuning(gridRegions(heartGrowsInCell(5, 0.5)), models, torch::kCPU);
+    auto batch = interveneEverywhere(models, 2);  // do(heart) to its own value: no change
+    std::map<std::string, double> scalars;
+    tuning.guidanceLoss(batchImages(), batchImages(), batch, batchAttributes(), &scalars);
+    QVERIFY(scalars.at("guide_regions") < 1e-6);
+    // Every heart one point larger, the image unchanged: cell 5 lacks 0.5 points of heart in
+    // every row, charged in units of the heart area's standard deviation.
+    batch.counterfactual.select(1, 2).add_(1.0);
+    tuning.guidanceLoss(batchImages(), batchImages(), batch, batchAttributes(), &scalars);
+    const double expected = 0.5 / models.scm->statistics()[2].std;
+    QVERIFY2(std::abs(scalars.at("guide_regions") - expected) < 1e-4 * expected,
+             qPrintable(QString("%1 vs %2").arg(scalars.at("guide_regions")).arg(expected)));
+
+    CFX_EXPECT_ERROR(CounterfactualFineTuning(gridRegions({}), models, torch::kCPU),
+                     "regional_mechanism", "fitted");
+    auto coarse = heartGrowsInCell(5, 0.5);
+    coarse.grid = 3;  // 16 px do not split into 3 cells
+    CFX_EXPECT_ERROR(CounterfactualFineTuning(gridRegions(coarse), models, torch::kCPU),
+                     "regional_mechanism.grid", "divisor");
+    auto fewVariables = heartGrowsInCell(5, 0.5);
+    fewVariables.slopes = fewVariables.slopes.slice(2, 0, 4);
+    CFX_EXPECT_ERROR(CounterfactualFineTuning(gridRegions(fewVariables), models, torch::kCPU),
+                     "regional_mechanism.slopes", "5 variables");
   }
 
   void guidanceTermsFollowTheKind() {

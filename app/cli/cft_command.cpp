@@ -91,7 +91,7 @@ int runTrainCft(const std::vector<std::string>& arguments) {
       "  none     the constraint alone (a control for the extra training)\n"
       "  reg      Reg-CFT: the anti-causal predictors for every variable\n"
       "  seg      Seg-CFT: segmentor areas for structures, predictors for age and sex\n"
-      "  pos-seg  Seg-CFT plus the areas of each structure's cranio-caudal regions");
+      "  pos-seg  Seg-CFT plus the areas of each structure's regions (--region-layout)");
   declareStageOptions(parser, "1000", "8", "1e-4");
   parser
       .required("model", "MODEL_DIR", "pretrained model folder (scm, hvae, segmentor, predictors)")

@@ -438,7 +438,14 @@ class TestCli : public QObject {
     QCOMPARE(runCfx(trainAll), 0);
     for (const char* c : {"segmentor", "eval_segmentor", "predictors", "scm", "hvae"})
       QVERIFY(cfx::ModelBundle::hasComponent(all + "-pretrained", c));
-    QVERIFY(readText(all + "/model.json").find("fine_tuning") != std::string::npos);
+    // The defaults are the bundled model's recipe.
+    const auto allTuning = nlohmann::json::parse(
+        readText(all + "/model.json"))["components"]["hvae"]["config"]["fine_tuning"];
+    QCOMPARE(allTuning["guidance"].get<std::string>(), std::string("pos-seg"));
+    QCOMPARE(allTuning["region_layout"].get<std::string>(), std::string("grid"));
+    QCOMPARE(allTuning["regional_mechanism"]["grid"].get<int>(), 8);
+    QCOMPARE(allTuning["region_weight"].get<double>(), 0.3);
+    QCOMPARE(allTuning["locality_weight"].get<double>(), 0.6);
     const auto stamp = fs::last_write_time(all + "/model.json");
     QCOMPARE(runCfx(trainAll), 0);
     QVERIFY(fs::last_write_time(all + "/model.json") == stamp);

@@ -40,16 +40,23 @@ int runTrainAll(const std::vector<std::string>& arguments) {
   ArgumentParser parser(
       "cfx train all",
       "Every stage of a model in order: segmentor, evaluation segmentor, predictors, scalar SCM,\n"
-      "HVAE (into the pretrained folder), then Seg-CFT fine-tuning into MODEL_DIR. A stage whose\n"
-      "component exists is skipped; an interrupted stage resumes from its checkpoint, so running\n"
-      "the same command again continues where it stopped. The defaults reproduce models/default.");
+      "HVAE (into the pretrained folder), then counterfactual fine-tuning into MODEL_DIR. A stage\n"
+      "whose component exists is skipped; an interrupted stage resumes from its checkpoint, so\n"
+      "running the same command again continues where it stopped. The defaults reproduce\n"
+      "models/default.");
   parser.required("data", "DIR", "phantom data set at the model's image size (e.g. 128 px)")
       .option("scm-data", "DIR",
               "data set for the scalar SCM (only the table is used; default DIR)")
       .required("out", "MODEL_DIR", "the fine-tuned model folder")
       .option("pretrained", "DIR",
               "folder for the pretrained stages (default MODEL_DIR-pretrained)")
-      .option("guidance", "KIND", "fine-tuning guidance: none, reg, seg or pos-seg", "seg")
+      .option("guidance", "KIND", "fine-tuning guidance: none, reg, seg or pos-seg", "pos-seg")
+      .option("region-layout", "bands|grid",
+              "fine-tuning with pos-seg: regions of each structure's own extent, or cells fixed "
+              "in the image with a fitted mechanism (an extension)",
+              "grid")
+      .option("region-grid", "N", "fine-tuning with --region-layout grid: N x N cells", "8")
+      .option("region-weight", "W", "fine-tuning with pos-seg: weight of the regional terms", "0.3")
       .option("locality-weight", "W",
               "fine-tuning: weight of the segmentor-mask locality term (an extension; 0 = the "
               "paper's Seg-CFT)",
@@ -143,6 +150,12 @@ int runTrainAll(const std::vector<std::string>& arguments) {
                                      "2e-4",
                                      "--seed",
                                      "0",
+                                     "--region-layout",
+                                     parser.get("region-layout"),
+                                     "--region-grid",
+                                     parser.get("region-grid"),
+                                     "--region-weight",
+                                     parser.get("region-weight"),
                                      "--locality-weight",
                                      parser.get("locality-weight"),
                                      "--locality-region",

@@ -26,10 +26,7 @@ void checkRegionalMechanism(const RegionalMechanism& regional, int64_t structure
     throw ValidationError("fine-tuning", field,
                           "region layout grid needs a mechanism fitted on the training images");
   const int64_t grid = regional.grid;
-  if (grid < 1 || imageSize % grid != 0)
-    throw ValidationError("fine-tuning", field + ".grid",
-                          "expected a divisor of the segmentor's size " +
-                              std::to_string(imageSize) + ", got " + std::to_string(grid));
+  checkRegionGrid(grid, imageSize, "fine-tuning", field + ".grid");
   const auto shape = regional.slopes.sizes();
   if (shape.size() != 3 || shape[0] != structures || shape[1] != grid * grid ||
       shape[2] != variables)
@@ -262,15 +259,22 @@ torch::Tensor CounterfactualFineTuning::guidanceLoss(const torch::Tensor& counte
     for (size_t k = 0; k < structures.size(); ++k)
       (*scalars)["guide_" + structures[k].variable] = perStructure[int64_t(k)].item<double>();
   }
+  // The frozen segmentor's view of the factual images, shared by the locality and regional terms.
+  torch::Tensor factualProbabilities;
+  if (config_.localityWeight > 0 || config_.guidance == Guidance::PositionalSegmentor) {
+    torch::NoGradGuard noGrad;
+    factualProbabilities = models_.segmentor->probabilities(factualImages);
+  }
   if (config_.localityWeight > 0)
     loss = loss + config_.localityWeight * localityLoss(counterfactualImages, factualImages,
-                                                        probabilities, batch, scalars);
+                                                        probabilities, factualProbabilities, batch,
+                                                        scalars);
   if (config_.guidance == Guidance::PositionalSegmentor && config_.regionLayout == "grid") {
     const int64_t grid = config_.regional.grid;
     torch::Tensor wantedCells;
     {
       torch::NoGradGuard noGrad;
-      const auto factual = gridAreas(models_.segmentor->probabilities(factualImages), grid);
+      const auto factual = gridAreas(factualProbabilities, grid);
       wantedCells = config_.regional.counterfactualCells(
           factual, attributes.to(device_, torch::kFloat32), target);
     }
@@ -286,8 +290,7 @@ torch::Tensor CounterfactualFineTuning::guidanceLoss(const torch::Tensor& counte
     torch::Tensor wantedRegions;
     {
       torch::NoGradGuard noGrad;
-      const auto factual = models_.segmentor->regionalAreas(
-          models_.segmentor->probabilities(factualImages));  // [N, S, B]
+      const auto factual = models_.segmentor->regionalAreas(factualProbabilities);  // [N, S, B]
       const auto observed = attributes.to(device_, torch::kFloat32).index_select(1, columns);
       wantedRegions = factual * (wantedAreas / observed.clamp_min(1e-3)).unsqueeze(2);
     }
@@ -366,13 +369,12 @@ torch::Tensor localityCharge(const torch::Tensor& factualClasses,
 
 torch::Tensor CounterfactualFineTuning::localityLoss(
     const torch::Tensor& counterfactualImages, const torch::Tensor& factualImages,
-    const torch::Tensor& counterfactualProbabilities, const CftInterventions& batch,
-    std::map<std::string, double>* scalars) {
+    const torch::Tensor& counterfactualProbabilities, const torch::Tensor& factualProbabilities,
+    const CftInterventions& batch, std::map<std::string, double>* scalars) {
   torch::Tensor charge, rows;
   {
     torch::NoGradGuard noGrad;
-    const auto factualClasses =
-        models_.segmentor->probabilities(factualImages).argmax(1);  // [N, H, W]
+    const auto factualClasses = factualProbabilities.argmax(1);  // [N, H, W]
     const auto columns = torch::tensor(structureColumns_, torch::kInt64).to(device_);
     const auto hit = batch.affected.to(device_).index_select(1, columns);
     const auto intervened = batch.mask.to(device_).index_select(1, columns);

@@ -149,6 +149,7 @@ class CounterfactualFineTuning {
   torch::Tensor localityLoss(const torch::Tensor& counterfactualImages,
                              const torch::Tensor& factualImages,
                              const torch::Tensor& counterfactualProbabilities,
+                             const torch::Tensor& factualProbabilities,
                              const CftInterventions& batch, std::map<std::string, double>* scalars);
 
   CftConfig config_;

@@ -6,6 +6,14 @@
 
 namespace cfx {
 
+void checkRegionGrid(int64_t grid, int64_t imageSize, const std::string& source,
+                     const std::string& field) {
+  if (grid < 1 || imageSize % grid != 0)
+    throw ValidationError(source, field,
+                          "expected a divisor of the image size " + std::to_string(imageSize) +
+                              ", got " + std::to_string(grid));
+}
+
 torch::Tensor gridAreas(const torch::Tensor& probabilities, int64_t grid) {
   const int64_t height = probabilities.size(2), width = probabilities.size(3);
   if (grid < 1 || height % grid != 0 || width % grid != 0)

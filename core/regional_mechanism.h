@@ -37,6 +37,11 @@ struct RegionalMechanism {
   static RegionalMechanism fromJson(const nlohmann::json& json, const std::string& source);
 };
 
+// Throws a ValidationError naming source and field unless grid >= 1 divides the (square) image
+// size: cells fixed in the image must tile it exactly.
+void checkRegionGrid(int64_t grid, int64_t imageSize, const std::string& source,
+                     const std::string& field);
+
 // Soft area of each structure inside each of grid x grid equal cells, in percent of the whole
 // image (so the cells of a structure sum to its soft area), row-major. probabilities [N, 1 + S,
 // H, W]; H and W must be multiples of grid (else a ValidationError). [N, S, grid * grid]

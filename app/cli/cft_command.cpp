@@ -156,10 +156,7 @@ int runTrainCft(const std::vector<std::string>& arguments) {
     throw ValidationError("cfx train cft", "--region-layout",
                           "regions are Pos-Seg-CFT's: use grid with --guidance pos-seg");
   const int64_t regionGrid = parser.getInteger("region-grid", 1, 64);
-  if (stage.size % regionGrid != 0)
-    throw ValidationError("cfx train cft", "--region-grid",
-                          "expected a divisor of the image size " + std::to_string(stage.size) +
-                              ", got " + std::to_string(regionGrid));
+  checkRegionGrid(regionGrid, stage.size, "cfx train cft", "--region-grid");
   config.localityWeight = parser.getNumber("locality-weight");
   config.localityRegion = parser.get("locality-region");
   config.localityDilation = parser.getInteger("locality-dilation", 0, 32);

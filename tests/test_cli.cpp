@@ -5,6 +5,7 @@
 #include <QtTest>
 #include <filesystem>
 #include <fstream>
+#include <tuple>
 
 #include "commands.h"
 #include "dicom_io.h"
@@ -420,6 +421,18 @@ class TestCli : public QObject {
                   evaluation["by_intervention"][first]["truth"]["input_to_truth_l1"].get<double>());
     QVERIFY(table.substr(input, truthRow - input).find(inputToTruth) != std::string::npos);
     QVERIFY(table.substr(input, truthRow - input).find(" 0.000 |") != std::string::npos);
+    // Their MAPE columns: the input's distance from the target, and the floor the evaluation
+    // segmentor sets by measuring the true counterfactual.
+    const auto& truthOfFirst = evaluation["by_intervention"][first]["truth"];
+    for (const auto& [key, begin, end] :
+         {std::tuple{"input_mape", input, truthRow},
+          std::tuple{"true_counterfactual_mape", truthRow, table.size()}}) {
+      const double mape = truthOfFirst[key].get<double>();
+      QVERIFY(std::isfinite(mape) && mape >= 0);
+      char formatted[32];
+      std::snprintf(formatted, sizeof formatted, "| %.2f |", 100 * mape);
+      QVERIFY2(table.substr(begin, end - begin).find(formatted) != std::string::npos, key);
+    }
     // The graph lets do(heart) move the left lung and nothing else: only the heart's locality
     // names a descendant, and only it gets the column of change beyond its descendants.
     for (const auto& name : structureOrder) {

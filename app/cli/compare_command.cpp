@@ -119,15 +119,23 @@ int runCompareCommand(const std::vector<std::string>& arguments) {
   // Two references on phantom data, model-independent (the same sample for every report): the
   // unedited input (no change at all) and the true counterfactual, scored as if it were a model's.
   if (!structures.empty() && byIntervention[structures[0]].contains("truth")) {
-    // Any report serves (same sample, checked above); the newest format has the truth's locality.
+    // Any report serves (same sample, checked above); the newest format has the most of the
+    // references (the truth's locality, then the measured MAPE of the input and the truth).
+    const auto references = [&](const nlohmann::json& r) {
+      const std::string at = "/by_intervention/" + structures[0];
+      int n = 0;
+      for (const char* key :
+           {"/locality/true_counterfactual_outside_l1", "/truth/true_counterfactual_mape"})
+        n += r.contains(nlohmann::json::json_pointer(at + key)) ? 1 : 0;
+      return n;
+    };
     const nlohmann::json* newest = &reports[0];
     for (const auto& r : reports)
-      if (r.contains(nlohmann::json::json_pointer("/by_intervention/" + structures[0] +
-                                                  "/locality/true_counterfactual_outside_l1")))
-        newest = &r;
-    // `changePrefix`: where the reference's own change is stored ("" = it changes nothing).
+      if (references(r) > references(*newest)) newest = &r;
+    // `changePrefix`: where the reference's own change is stored ("" = it changes nothing);
+    // `mapeKey`: its relative area error as the evaluation segmentor measures it.
     const auto reference = [&](const std::string& name, const std::string& changePrefix,
-                               const std::string& truthKey) {
+                               const std::string& truthKey, const std::string& mapeKey) {
       table += "| " + name + " |";
       for (const auto& [h, c] : columns) {
         std::string value = "-";
@@ -138,6 +146,7 @@ int runCompareCommand(const std::vector<std::string>& arguments) {
                        ? std::string("0.000")
                        : cell(*newest, at + "/locality/" + changePrefix + key, 1, "%.3f");
           };
+          if (h == s + " MAPE %") value = cell(*newest, at + "/truth/" + mapeKey, 100, "%.2f");
           if (h == s + " outside L1") value = change("outside_l1");
           if (h == s + " outside R+descendants L1") value = change("outside_descendants_l1");
           if (h == s + " L1 to truth")
@@ -148,8 +157,9 @@ int runCompareCommand(const std::vector<std::string>& arguments) {
       }
       table += "\n";
     };
-    reference("reference: unedited input", "", "input_to_truth_l1");
-    reference("reference: true counterfactual", "true_counterfactual_", "");
+    reference("reference: unedited input", "", "input_to_truth_l1", "input_mape");
+    reference("reference: true counterfactual", "true_counterfactual_", "",
+              "true_counterfactual_mape");
   }
   std::fputs(table.c_str(), stdout);
   if (parser.has("out"))

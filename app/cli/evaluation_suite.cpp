@@ -77,6 +77,11 @@ std::vector<Planned> planInterventions(const CausalGraph& graph, const torch::Te
   return plan;
 }
 
+// What MAPE averages: the error relative to the target (guarded against a target of zero).
+double relativeError(double value, double target) {
+  return std::abs(value - target) / std::max(std::abs(target), 1e-6);
+}
+
 // Running sums of one statistic.
 struct Mean {
   double sum = 0.0;
@@ -100,6 +105,9 @@ struct PerIntervened {
   Mean truthL1, truthSsim, truthAreaError, inputToTruthL1;
   // The true counterfactual's own change outside R: what a perfect model would be charged.
   Mean truthOutside, truthOutsideAffected;
+  // The relative error of the intervened area as measured on the true counterfactual (the floor
+  // the evaluation segmentor sets under any model's MAPE) and on the unedited input.
+  Mean truthMeasuredRelativeError, inputRelativeError;
   std::vector<double> targets, achieved;  // for the scatter plot
   long n = 0;
 };
@@ -247,7 +255,7 @@ int runEvaluateSuite(const std::vector<std::string>& arguments) {
         e.correct.add((value > 0.5) == (target > 0.5) ? 1.0 : 0.0);
       } else {
         e.absoluteError.add(std::abs(value - target));
-        e.relativeError.add(std::abs(value - target) / std::max(std::abs(target), 1e-6));
+        e.relativeError.add(relativeError(value, target));
       }
     }
     if (structureLabel(variable)) {
@@ -293,7 +301,11 @@ int runEvaluateSuite(const std::vector<std::string>& arguments) {
         r.truthAreaError.add(
             std::abs(after.values.at(variable) - rendered.attributes.get(variable)));
         // Scored exactly as a model's counterfactual would be, with the truth in its place.
-        const auto trueLabels = measure(trueImage).labels;
+        const auto trueMeasured = measure(trueImage);
+        const auto& trueLabels = trueMeasured.labels;
+        const double target = wanted.at(variable);
+        r.truthMeasuredRelativeError.add(relativeError(trueMeasured.values.at(variable), target));
+        r.inputRelativeError.add(relativeError(before.values.at(variable), target));
         r.truthOutside.add(locality(image[0][0], trueImage,
                                     changeRegion(before.labels, trueLabels, variable, false))
                                .outside);
@@ -443,9 +455,14 @@ int runEvaluateSuite(const std::vector<std::string>& arguments) {
                         {"ssim", r.truthSsim.value()},
                         {"area_error", number(r.truthAreaError.value())},
                         {"input_to_truth_l1", r.inputToTruthL1.value()}};
+      if (structureLabel(v.name)) {
+        entry["truth"]["true_counterfactual_mape"] = r.truthMeasuredRelativeError.value();
+        entry["truth"]["input_mape"] = r.inputRelativeError.value();
+      }
       truthRows.push_back({v.name, std::to_string(r.n), format(r.truthL1.value()),
                            format(r.inputToTruthL1.value()), format(r.truthSsim.value(), "%.4f"),
-                           format(r.truthAreaError.value())});
+                           format(r.truthAreaError.value()),
+                           format(100 * r.truthMeasuredRelativeError.value(), "%.2f %%")});
     }
     metrics["by_intervention"][v.name] = entry;
   }
@@ -478,7 +495,8 @@ int runEvaluateSuite(const std::vector<std::string>& arguments) {
                                                 "drift of other areas (pp)",
                                                 "reversibility L1"};
   const std::vector<std::string> truthHeader{
-      "do(variable)", "n", "L1 to truth", "input to truth", "SSIM to truth", "area error (pp)"};
+      "do(variable)", "n", "L1 to truth", "input to truth", "SSIM to truth", "area error (pp)",
+      "MAPE of truth"};
   std::printf(
       "effectiveness: measured on the counterfactual against the SCM's counterfactual "
       "value (areas in pp by the evaluation segmentor, age in years, sex accuracy)\n");

@@ -451,14 +451,25 @@ class TestCli : public QObject {
     QCOMPARE(runCfx(trainAll), 0);
     for (const char* c : {"segmentor", "eval_segmentor", "predictors", "scm", "hvae"})
       QVERIFY(cfx::ModelBundle::hasComponent(all + "-pretrained", c));
-    // The defaults are the bundled model's recipe.
-    const auto allTuning = nlohmann::json::parse(
-        readText(all + "/model.json"))["components"]["hvae"]["config"]["fine_tuning"];
-    QCOMPARE(allTuning["guidance"].get<std::string>(), std::string("pos-seg"));
-    QCOMPARE(allTuning["region_layout"].get<std::string>(), std::string("grid"));
-    QCOMPARE(allTuning["regional_mechanism"]["grid"].get<int>(), 8);
-    QCOMPARE(allTuning["region_weight"].get<double>(), 0.3);
-    QCOMPARE(allTuning["locality_weight"].get<double>(), 0.6);
+    // The defaults are the bundled model's recipe: every fine-tuning setting and the training
+    // options it records, all but what was measured or fitted on the data.
+    const auto allHvae = nlohmann::json::parse(readText(all + "/model.json"))["components"]["hvae"];
+    const auto bundledHvae = nlohmann::json::parse(
+        readText(CFX_SOURCE_DIR "/models/default/model.json"))["components"]["hvae"];
+    auto allTuning = allHvae["config"]["fine_tuning"],
+         bundledTuning = bundledHvae["config"]["fine_tuning"];
+    QCOMPARE(allTuning["regional_mechanism"]["grid"], bundledTuning["regional_mechanism"]["grid"]);
+    for (const char* fitted : {"epsilon_nats_per_dim", "final_lambda", "regional_mechanism"})
+      allTuning.erase(fitted), bundledTuning.erase(fitted);
+    QCOMPARE(QString::fromStdString(allTuning.dump()),
+             QString::fromStdString(bundledTuning.dump()));
+    auto allTraining = allHvae["provenance"]["training"],
+         bundledTraining = bundledHvae["provenance"]["training"];
+    for (const char* scaled : {"steps", "checkpoint_every", "validate_every", "warmup_steps"})
+      allTraining.erase(scaled), bundledTraining.erase(scaled);
+    QCOMPARE(QString::fromStdString(allTraining.dump()),
+             QString::fromStdString(bundledTraining.dump()));
+    QCOMPARE(allHvae["provenance"]["batch"], bundledHvae["provenance"]["batch"]);
     const auto stamp = fs::last_write_time(all + "/model.json");
     QCOMPARE(runCfx(trainAll), 0);
     QVERIFY(fs::last_write_time(all + "/model.json") == stamp);

@@ -121,7 +121,7 @@ int runCompareCommand(const std::vector<std::string>& arguments) {
   if (!structures.empty() && byIntervention[structures[0]].contains("truth")) {
     // Any report serves (same sample, checked above); the newest format has the most of the
     // references (the truth's locality, then the measured MAPE of the input and the truth).
-    const auto references = [&](const nlohmann::json& r) {
+    const auto referencesIn = [&](const nlohmann::json& r) {
       const std::string at = "/by_intervention/" + structures[0];
       int n = 0;
       for (const char* key :
@@ -131,7 +131,7 @@ int runCompareCommand(const std::vector<std::string>& arguments) {
     };
     const nlohmann::json* newest = &reports[0];
     for (const auto& r : reports)
-      if (references(r) > references(*newest)) newest = &r;
+      if (referencesIn(r) > referencesIn(*newest)) newest = &r;
     // `changePrefix`: where the reference's own change is stored ("" = it changes nothing);
     // `mapeKey`: its relative area error as the evaluation segmentor measures it.
     const auto reference = [&](const std::string& name, const std::string& changePrefix,

@@ -147,7 +147,7 @@ int runTrainAll(const std::vector<std::string>& arguments) {
                                      "--batch",
                                      "8",
                                      "--lr",
-                                     "3e-4",
+                                     "4e-4",
                                      "--seed",
                                      "0",
                                      "--region-layout",

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Reproduces models/default from nothing: generates the phantom data sets, then `cfx train all`
 # trains every stage that is not finished yet (pretrained stages in MODEL_DIR-pretrained, then
-# Pos-Seg-CFT on image cells with the locality term into MODEL_DIR). Interrupted stages resume, so running this
-# again continues.
+# Pos-Seg-CFT on image cells with the locality term into MODEL_DIR). Interrupted stages resume,
+# so running this again continues.
 #   packaging/train-default-model.sh [MODEL_DIR] [DATA_DIR]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -1,5 +1,6 @@
 #include <unistd.h>
 #include <algorithm>
+#include <cmath>
 
 #include <QTemporaryDir>
 #include <QtTest>
@@ -191,6 +192,18 @@ class TestCli : public QObject {
              0);
     for (const char* c : {"segmentor", "eval_segmentor", "predictors"})
       QVERIFY(cfx::ModelBundle::hasComponent(model, c));
+    {
+      // The stored validation scores: a mean signed error can never exceed the mean absolute one.
+      std::ifstream in(model + "/model.json");
+      const auto validation =
+          nlohmann::json::parse(in)["components"]["segmentor"]["provenance"]["validation"];
+      QCOMPARE(int(validation.size()), 3);
+      for (const auto& [name, scores] : validation.items()) {
+        const double bias = scores.at("soft_area_bias").get<double>();
+        const double mae = scores.at("soft_area_mae").get<double>();
+        QVERIFY2(std::isfinite(bias) && std::abs(bias) <= mae + 1e-9, name.c_str());
+      }
+    }
     QCOMPARE(runCfx({"evaluate", "segmentor", "--model", model, "--data", data_, "--split", "all",
                      "--threads", "1"}),
              0);

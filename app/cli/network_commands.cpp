@@ -40,17 +40,20 @@ std::vector<SegmentedStructure> structuresOf(const CausalGraph& graph) {
 
 struct SegmentationScores {
   std::vector<double> dice, softAreaMae, hardAreaMae;  // per structure
+  // Mean signed soft-area error (pp): guidance judges areas with these soft areas, so a segmentor
+  // that reads a structure consistently large or small shifts every counterfactual it guides.
+  std::vector<double> softAreaBias;
 };
 
-// Hard-mask Dice against the label maps, and soft-area MAE (percentage points) against the
-// data set's stored area variables.
+// Hard-mask Dice against the label maps, and soft-area MAE and bias (percentage points) against
+// the data set's stored area variables.
 SegmentationScores scoreSegmentor(SegmentorImpl& segmentor, const ImageSet& set,
                                   const CausalGraph& graph, const torch::Device& device) {
   torch::NoGradGuard noGrad;
   segmentor.eval();
   const auto& structures = segmentor.config().structures;
   const size_t s = structures.size();
-  std::vector<double> dice(s, 0.0), soft(s, 0.0), hard(s, 0.0);
+  std::vector<double> dice(s, 0.0), soft(s, 0.0), hard(s, 0.0), bias(s, 0.0);
   const int64_t n = set.images.size(0);
   for (int64_t start = 0; start < n; start += kEvaluationBatch) {
     const int64_t end = std::min(n, start + kEvaluationBatch);
@@ -66,27 +69,32 @@ SegmentationScores scoreSegmentor(SegmentorImpl& segmentor, const ImageSet& set,
       dice[k] += (2 * intersection / total.clamp_min(1)).sum().item<double>();
       const auto wanted = set.attributes.slice(0, start, end)
                               .select(1, int64_t(*graph.indexOf(structures[k].variable)));
-      soft[k] += (areas.select(1, int64_t(k)) - wanted).abs().sum().item<double>();
+      const auto softError = areas.select(1, int64_t(k)) - wanted;
+      soft[k] += softError.abs().sum().item<double>();
+      bias[k] += softError.sum().item<double>();
       const auto hardArea = 100.0 * p.to(torch::kFloat32).mean({1, 2});
       hard[k] += (hardArea - wanted).abs().sum().item<double>();
     }
   }
-  for (size_t k = 0; k < s; ++k) dice[k] /= double(n), soft[k] /= double(n), hard[k] /= double(n);
-  return {dice, soft, hard};
+  for (size_t k = 0; k < s; ++k)
+    dice[k] /= double(n), soft[k] /= double(n), hard[k] /= double(n), bias[k] /= double(n);
+  return {dice, soft, hard, bias};
 }
 
 nlohmann::json printSegmentationScores(const SegmentorImpl& segmentor,
                                        const SegmentationScores& scores, int64_t n,
                                        const std::string& split) {
-  std::printf("segmentation on %lld %s images\n%-18s %8s %16s %16s\n", static_cast<long long>(n),
-              split.c_str(), "structure", "Dice", "soft-area MAE", "hard-area MAE");
+  std::printf("segmentation on %lld %s images\n%-18s %8s %16s %16s %16s\n",
+              static_cast<long long>(n), split.c_str(), "structure", "Dice", "soft-area MAE",
+              "soft-area bias", "hard-area MAE");
   nlohmann::json json = nlohmann::json::object();
   for (size_t k = 0; k < scores.dice.size(); ++k) {
     const auto& name = segmentor.config().structures[k].variable;
-    std::printf("%-18s %8.4f %13.3f pp %13.3f pp\n", name.c_str(), scores.dice[k],
-                scores.softAreaMae[k], scores.hardAreaMae[k]);
+    std::printf("%-18s %8.4f %13.3f pp %+13.3f pp %13.3f pp\n", name.c_str(), scores.dice[k],
+                scores.softAreaMae[k], scores.softAreaBias[k], scores.hardAreaMae[k]);
     json[name] = {{"dice", scores.dice[k]},
                   {"soft_area_mae", scores.softAreaMae[k]},
+                  {"soft_area_bias", scores.softAreaBias[k]},
                   {"hard_area_mae", scores.hardAreaMae[k]}};
   }
   return json;
@@ -210,8 +218,9 @@ int runTrainSegmentor(const std::vector<std::string>& arguments) {
 int runEvaluateSegmentor(const std::vector<std::string>& arguments) {
   ArgumentParser parser(
       "cfx evaluate segmentor",
-      "Dice per structure (hard masks against the label maps) and soft-area MAE (against the\n"
-      "manifest's area variables, in percentage points of the image) on one split.");
+      "Dice per structure (hard masks against the label maps), soft-area MAE and bias (mean\n"
+      "signed error) against the manifest's area variables, in percentage points of the image,\n"
+      "on one split.");
   parser.required("model", "MODEL_DIR", "model folder")
       .required("data", "DIR", "data set folder")
       .option("component", "NAME", "segmentor to evaluate", "segmentor")

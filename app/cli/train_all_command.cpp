@@ -56,7 +56,7 @@ int runTrainAll(const std::vector<std::string>& arguments) {
               "in the image with a fitted mechanism (an extension)",
               "grid")
       .option("region-grid", "N", "fine-tuning with --region-layout grid: N x N cells", "8")
-      .option("region-weight", "W", "fine-tuning with pos-seg: weight of the regional terms", "0.3")
+      .option("region-weight", "W", "fine-tuning with pos-seg: weight of the regional terms", "0.1")
       .option("locality-weight", "W",
               "fine-tuning: weight of the segmentor-mask locality term (an extension; 0 = the "
               "paper's Seg-CFT)",

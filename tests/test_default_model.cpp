@@ -128,7 +128,7 @@ class TestDefaultModel : public QObject {
     }
     QVERIFY2(first > 0.5, qPrintable(QString("area error %1 before the steps").arg(first)));
     // Without the guidance's gradient the error would stay where it starts (the same
-    // interventions and noise every step); the bundled weights end at 0.48 of it (others 0.77).
+    // interventions and noise every step); the bundled weights end at 0.46 of it (others 0.77).
     QVERIFY2(last < 0.85 * first, qPrintable(QString("area error %1 -> %2").arg(first).arg(last)));
   }
 

@@ -57,7 +57,7 @@ void HtmlReport::paragraph(const std::string& text) {
 
 void HtmlReport::table(const std::vector<std::string>& header,
                        const std::vector<std::vector<std::string>>& rows) {
-  body_ += "<table><tr>";
+  body_ += "<div class=\"wide\"><table><tr>";
   for (const auto& h : header) body_ += "<th>" + escapeHtml(h) + "</th>";
   body_ += "</tr>\n";
   for (const auto& row : rows) {
@@ -65,6 +65,13 @@ void HtmlReport::table(const std::vector<std::string>& header,
     for (const auto& cell : row) body_ += "<td>" + escapeHtml(cell) + "</td>";
     body_ += "</tr>\n";
   }
+  body_ += "</table></div>\n";
+}
+
+void HtmlReport::facts(const std::vector<std::pair<std::string, std::string>>& items) {
+  body_ += "<table class=\"facts\">";
+  for (const auto& [label, value] : items)
+    body_ += "<tr><th>" + escapeHtml(label) + "</th><td>" + escapeHtml(value) + "</td></tr>";
   body_ += "</table>\n";
 }
 
@@ -80,11 +87,17 @@ void HtmlReport::svg(const std::string& markup) {
 std::string HtmlReport::html() const {
   return "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" +
          escapeHtml(title_) +
-         "</title>\n<style>body{font-family:sans-serif;margin:2em;max-width:1400px;color:#222}"
+         "</title>\n<meta name=\"viewport\" content=\"width=device-width\">\n"
+         "<style>body{font-family:sans-serif;margin:1.5em auto;padding:0 1em;max-width:1300px;"
+         "color:#222}.wide{overflow-x:auto;max-width:100%}"
          "table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #bbb;padding:3px "
-         "8px;text-align:right}th{background:#eee}td:first-child{text-align:left}"
-         "figure{display:inline-block;margin:0.5em}img{image-rendering:pixelated}"
-         "figcaption{font-size:small}.notice{background:#fff3cd;padding:0.5em}</style></head>"
+         "8px;text-align:right}th{background:#eee;font-weight:600}td:first-child{text-align:left}"
+         "table.facts th,table.facts td{text-align:left;vertical-align:top}"
+         "table.facts th{white-space:nowrap}"
+         "figure{display:block;margin:1em 0;max-width:100%}"
+         "img{image-rendering:pixelated;max-width:100%;height:auto}"
+         "figcaption{font-size:small;max-width:60em}.notice{background:#fff3cd;padding:0.5em}"
+         "</style></head>"
          "<body>\n<h1>" +
          escapeHtml(title_) +
          "</h1>\n<p class=\"notice\">Synthetic counterfactual images for research; not for "

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace cfx::report {
@@ -13,7 +14,9 @@ class HtmlReport {
 
   void heading(const std::string& text);
   void paragraph(const std::string& text);
-  // A table; cells are text (escaped).
+  // A short list of labelled facts (what was evaluated, how the model was made).
+  void facts(const std::vector<std::pair<std::string, std::string>>& items);
+  // A table; cells are text (escaped). A table wider than the page scrolls on its own.
   void table(const std::vector<std::string>& header,
              const std::vector<std::vector<std::string>>& rows);
   // A PNG (file bytes) with a caption.

@@ -50,7 +50,7 @@ class TestCli : public QObject {
       QVERIFY(fs::exists(data_ + "/" + f));
     QVERIFY(!fs::exists(data_ + ".partial-" + std::to_string(::getpid())));
     const auto manifest =
-        cfx::io::readManifest(data_ + "/manifest.csv", cfx::phantom::PhantomScm::graph());
+        cfx::data::readManifest(data_ + "/manifest.csv", cfx::phantom::PhantomScm::graph());
     QCOMPARE(manifest.rows.size(), size_t(20));
     QCOMPARE(manifest.split("train").size(), size_t(16));
     QCOMPARE(manifest.split("test").size(), size_t(2));
@@ -86,9 +86,9 @@ class TestCli : public QObject {
     const std::string copy = path("tampered");
     fs::copy(data_, copy, fs::copy_options::recursive);
     const auto graph = cfx::phantom::PhantomScm::graph();
-    auto manifest = cfx::io::readManifest(copy + "/manifest.csv", graph);
+    auto manifest = cfx::data::readManifest(copy + "/manifest.csv", graph);
     manifest.rows[2].attributes["left_lung_area"] *= 1.01;
-    cfx::io::writeManifest(copy + "/manifest.csv", manifest.rows, graph);
+    cfx::data::writeManifest(copy + "/manifest.csv", manifest.rows, graph);
     QCOMPARE(runCfx({"data", "check", "--data", copy}), 1);
     QCOMPARE(runCfx({"data", "check", "--data", path("nowhere")}), 1);
     QCOMPARE(runCfx({"data"}), 2);
@@ -116,7 +116,7 @@ class TestCli : public QObject {
                      "left_lung_area=-20%", "--out", out, "--mask-out", mask}),
              0);
     const auto manifest =
-        cfx::io::readManifest(data_ + "/manifest.csv", cfx::phantom::PhantomScm::graph());
+        cfx::data::readManifest(data_ + "/manifest.csv", cfx::phantom::PhantomScm::graph());
     const double observed = manifest.rows[4].attributes.at("left_lung_area");
     const double measured =
         cfx::phantom::labelArea(cfx::io::readLabelPng(mask), cfx::phantom::kLeftLung);
@@ -234,7 +234,7 @@ class TestCli : public QObject {
                           "--width", "8", "--latents", "2", "--max-latent-resolution", "16"})),
              0);
     const auto manifest =
-        cfx::io::readManifest(data_ + "/manifest.csv", cfx::phantom::PhantomScm::graph());
+        cfx::data::readManifest(data_ + "/manifest.csv", cfx::phantom::PhantomScm::graph());
     const std::string out = path("cf_out");
     QCOMPARE(runCfx({"counterfactual", "--model", model, "--image", manifest.rows[0].image,
                      "--attr", "age=60", "--attr", "sex=F", "--do", "left_lung_area=-20%", "--out",
@@ -257,7 +257,7 @@ class TestCli : public QObject {
         runCfx({"phantom", "--out", dcmData, "--count", "1", "--size", "96", "--format", "dcm"}),
         0);
     const auto dcmManifest =
-        cfx::io::readManifest(dcmData + "/manifest.csv", cfx::phantom::PhantomScm::graph());
+        cfx::data::readManifest(dcmData + "/manifest.csv", cfx::phantom::PhantomScm::graph());
     const std::string dcmOut = path("cf_dcm");
     QCOMPARE(runCfx({"counterfactual", "--model", model, "--image", dcmManifest.rows[0].image,
                      "--do", "age=80", "--out", dcmOut, "--threads", "1"}),
@@ -497,7 +497,7 @@ class TestCli : public QObject {
     QCOMPARE(runCfx({"phantom", "--out", dcm, "--count", "3", "--size", "48", "--format", "dcm"}),
              0);
     const auto manifest =
-        cfx::io::readManifest(dcm + "/manifest.csv", cfx::phantom::PhantomScm::graph());
+        cfx::data::readManifest(dcm + "/manifest.csv", cfx::phantom::PhantomScm::graph());
     const auto image = cfx::io::readDicom(manifest.rows[0].image);
     QCOMPARE(image.image.width, 48);
     QVERIFY(std::abs(*image.metadata.patientAgeYears -

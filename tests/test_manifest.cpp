@@ -34,7 +34,7 @@ class TestManifest : public QObject {
               "a,images/a.png,,train,F,63,9.5,17.25,15\n"
               "b,images/b.png,,test,1,40,8,18,16\n"
               "c,\"images/c d.png\",,val,M,70,10,16,14\n");
-    const auto manifest = io::readManifest(path, graph_);
+    const auto manifest = data::readManifest(path, graph_);
     QCOMPARE(manifest.rows.size(), size_t(3));
     QCOMPARE(manifest.rows[0].attributes.at("sex"), 0.0);
     QCOMPARE(manifest.rows[0].attributes.at("right_lung_area"), 17.25);
@@ -46,15 +46,15 @@ class TestManifest : public QObject {
   }
 
   void writeThenReadRoundTrip() {
-    io::ManifestRow row;
+    data::ManifestRow row;
     row.id = "a";
     row.image = dir_.filePath("images/a.png").toStdString();
     row.split = "train";
     for (const auto& v : graph_.variables())
       row.attributes[v.name] = v.name == "sex" ? 1.0 : 12.3456789;
     const std::string path = dir_.filePath("written.csv").toStdString();
-    io::writeManifest(path, {row}, graph_);
-    const auto back = io::readManifest(path, graph_);
+    data::writeManifest(path, {row}, graph_);
+    const auto back = data::readManifest(path, graph_);
     QCOMPARE(back.rows[0].attributes.at("age"), 12.3456789);  // 10 significant digits are kept
     QCOMPARE(back.rows[0].image, row.image);
   }
@@ -63,12 +63,12 @@ class TestManifest : public QObject {
     const auto missing =
         write("missing.csv",
               "id,image,split,sex,age,heart_area,right_lung_area\na,images/a.png,train,0,1,2,3\n");
-    CFX_EXPECT_ERROR(io::readManifest(missing, graph_), "missing.csv",
+    CFX_EXPECT_ERROR(data::readManifest(missing, graph_), "missing.csv",
                      "missing column 'left_lung_area'");
     const auto unknown =
         write("unknown.csv",
               "id,image,split,sex,age,hart_area,heart_area,right_lung_area,left_lung_area\n");
-    CFX_EXPECT_ERROR(io::readManifest(unknown, graph_), "unknown.csv", "column 6",
+    CFX_EXPECT_ERROR(data::readManifest(unknown, graph_), "unknown.csv", "column 6",
                      "unknown column 'hart_area'");
   }
 
@@ -82,15 +82,15 @@ class TestManifest : public QObject {
               "a,images/b.png,,train,X,63,9,17,15\n"
               "e,images/b.png,,train,F,63,9,17\n"
               "f,images/b.png,,train,F,63,9,inf,15\n");
-    CFX_EXPECT_ERROR(io::readManifest(path, graph_), "bad.csv", "7 problem(s) in 6 row(s)",
+    CFX_EXPECT_ERROR(data::readManifest(path, graph_), "bad.csv", "7 problem(s) in 6 row(s)",
                      "line 2: heart_area = 'nan'", "line 3: image file not found",
                      "line 4: split 'holdout'", "line 5: duplicate id 'a'", "line 5: sex = 'X'",
                      "line 6: 8 fields, expected 9", "line 7: right_lung_area = 'inf'");
   }
 
   void emptyFile() {
-    CFX_EXPECT_ERROR(io::readManifest(write("empty.csv", ""), graph_), "empty.csv", "header");
-    CFX_EXPECT_ERROR(io::readManifest(dir_.filePath("none.csv").toStdString(), graph_), "none.csv",
+    CFX_EXPECT_ERROR(data::readManifest(write("empty.csv", ""), graph_), "empty.csv", "header");
+    CFX_EXPECT_ERROR(data::readManifest(dir_.filePath("none.csv").toStdString(), graph_), "none.csv",
                      "cannot read");
   }
 };

@@ -9,7 +9,7 @@
 #include "compare_command.h"
 #include "counterfactual_command.h"
 #include "data_commands.h"
-#include "evaluation_suite.h"
+#include "evaluate_command.h"
 #include "figure_command.h"
 #include "interrupt.h"
 #include "network_commands.h"

@@ -1,15 +1,13 @@
 #include "counterfactual_command.h"
 
-#include <torch/torch.h>
+#include <algorithm>
 #include <cstdio>
-#include <iostream>
 
 #include "argument_parser.h"
 #include "counterfactual_engine.h"
-#include "counterfactual_export.h"
+#include "counterfactual_job.h"
 #include "device.h"
 #include "runtime_options.h"
-#include "validation_error.h"
 
 namespace cfx::cli {
 
@@ -44,19 +42,12 @@ int runCounterfactualCommand(const std::vector<std::string>& arguments) {
   options.latentTemperature = parser.getNumber("temperature");
   options.seed = std::uint64_t(parser.getInteger("seed", 0, 1L << 40));
   options.rangePolicy = parser.has("clamp") ? OutOfRangePolicy::Clamp : OutOfRangePolicy::Reject;
-  const std::string modelDir = parser.get("model"), input = parser.get("image"),
-                    outDir = parser.get("out");
-  auto engine = CounterfactualEngine::load(modelDir, options);
-  const CausalGraph& graph = engine->graph();
-  const session::Study study =
-      session::openStudy(input, *engine, session::parseAttributes(parser.all("attr"), graph));
-  std::vector<Intervention> interventions;
-  for (const auto& spec : parser.all("do")) interventions.push_back(parseIntervention(spec, graph));
-  const auto subject = engine->abduct(study.tensor, study.observed);
-  const auto result = engine->predict(subject, interventions);
-  session::exportCounterfactual(study, result,
-                                {outDir, modelDir, parser.all("do"), describeDevice(options.device),
-                                 options.particles, options.latentTemperature});
+  const std::string outDir = parser.get("out");
+  const session::CounterfactualOutcome outcome = session::runCounterfactualJob(
+      {parser.get("model"), parser.get("image"), outDir, parser.all("attr"), parser.all("do"),
+       options});
+  const CausalGraph& graph = outcome.graph;
+  const CounterfactualResult& result = outcome.result;
 
   std::printf("%-18s %10s %14s %12s\n", "variable", "factual", "counterfactual", "measured");
   for (const auto& v : graph.variables()) {

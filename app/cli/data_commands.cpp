@@ -1,18 +1,10 @@
 #include "data_commands.h"
 
-#include <cmath>
 #include <cstdio>
-#include <fstream>
-#include <iostream>
 
 #include "argument_parser.h"
-#include "console_progress.h"
-#include "dataset_tensors.h"
-#include "interrupt.h"
-#include "manifest.h"
-#include "png_io.h"
-#include "radiograph_reader.h"
-#include "validation_error.h"
+#include "console_monitor.h"
+#include "dataset_check.h"
 
 namespace cfx::cli {
 namespace {
@@ -27,58 +19,20 @@ int check(const std::vector<std::string>& arguments) {
       .option("graph", "FILE", "causal graph (default: DIR/graph.json)")
       .option("tolerance", "PERCENT", "largest allowed relative area error", "0.5");
   if (!parser.parse(arguments)) return 0;
-  const std::string dir = parser.get("data");
-  const CausalGraph graph =
-      loadGraphFile(parser.has("graph") ? parser.get("graph") : dir + "/graph.json");
-  const io::Manifest manifest = io::readManifest(dir + "/manifest.csv", graph);
-  double tolerance = 0.0;
-  try {
-    tolerance = std::stod(parser.get("tolerance")) / 100.0;
-  } catch (const std::exception&) {
-    throw UsageError("--tolerance expects a number");
-  }
-
-  std::vector<const Variable*> structures;
-  for (const auto& v : graph.variables())
-    if (v.maskLabel) structures.push_back(&v);
-  std::vector<double> worst(structures.size(), 0.0), sum(structures.size(), 0.0);
-  std::vector<std::string> worstId(structures.size());
-  long masks = 0;
-  ConsoleProgress progress(std::cerr, "check", long(manifest.rows.size()), stderrIsTerminal());
-  for (size_t r = 0; r < manifest.rows.size(); ++r) {
-    if (interruptRequested().load()) throw Interrupted{};
-    const io::ManifestRow& row = manifest.rows[r];
-    const GrayImage image = io::readRadiograph(row.image).image;
-    if (!row.mask.empty()) {
-      const LabelMap labels = io::readLabelPng(row.mask);
-      if (labels.width != image.width || labels.height != image.height)
-        throw ValidationError(manifest.path, "line " + std::to_string(row.line),
-                              "mask is " + std::to_string(labels.width) + "x" +
-                                  std::to_string(labels.height) + " but the image is " +
-                                  std::to_string(image.width) + "x" + std::to_string(image.height));
-      ++masks;
-      for (size_t s = 0; s < structures.size(); ++s) {
-        long count = 0;
-        for (auto v : labels.pixels) count += v == *structures[s]->maskLabel;
-        const double area = 100.0 * double(count) / double(labels.pixels.size());
-        const double wanted = row.attributes.at(structures[s]->name);
-        const double error = std::abs(area - wanted) / std::max(std::abs(wanted), 1e-9);
-        sum[s] += error;
-        if (error > worst[s]) worst[s] = error, worstId[s] = row.id;
-      }
-    }
-    progress.update(long(r + 1));
-  }
-  progress.finish();
-  std::printf("%zu rows, %ld with masks\n", manifest.rows.size(), masks);
+  const double tolerance = parser.getNumber("tolerance") / 100.0;
+  ConsoleMonitor monitor;
+  const data::DatasetCheck check =
+      data::checkDataset(parser.get("data"), parser.has("graph") ? parser.get("graph") : "",
+                         monitor);
+  std::printf("%zu rows, %ld with masks\n", check.rows, check.rowsWithMasks);
   bool ok = true;
-  if (masks > 0) {
+  if (!check.structures.empty()) {
     std::printf("%-18s %16s %16s  %s\n", "structure", "mean rel. error", "worst rel. error",
                 "worst id");
-    for (size_t s = 0; s < structures.size(); ++s) {
-      std::printf("%-18s %15.4f%% %15.4f%%  %s\n", structures[s]->name.c_str(),
-                  100.0 * sum[s] / double(masks), 100.0 * worst[s], worstId[s].c_str());
-      ok = ok && worst[s] <= tolerance;
+    for (const auto& s : check.structures) {
+      std::printf("%-18s %15.4f%% %15.4f%%  %s\n", s.variable.c_str(), 100.0 * s.meanRelativeError,
+                  100.0 * s.worstRelativeError, s.worstId.c_str());
+      ok = ok && s.worstRelativeError <= tolerance;
     }
   }
   std::printf("%s\n",

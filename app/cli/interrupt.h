@@ -2,6 +2,8 @@
 
 #include <atomic>
 
+#include "work_monitor.h"
+
 namespace cfx::cli {
 
 // Installs SIGINT/SIGTERM handlers that only raise a flag, so long work can stop at a safe point
@@ -9,7 +11,7 @@ namespace cfx::cli {
 void installInterruptHandlers();
 const std::atomic<bool>& interruptRequested();
 
-// Thrown by long work that noticed the flag; the command exits with status 130.
-struct Interrupted {};
+// Long work that noticed the flag throws cfx::Interrupted; the command exits with status 130.
+using cfx::Interrupted;
 
 }  // namespace cfx::cli

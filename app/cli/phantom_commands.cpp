@@ -1,21 +1,17 @@
 #include "phantom_commands.h"
 
 #include <cstdio>
-#include <filesystem>
 #include <iostream>
 #include <limits>
 #include <thread>
 
 #include "argument_parser.h"
 #include "console_progress.h"
-#include "dicom_io.h"
 #include "interrupt.h"
-#include "intervention.h"
 #include "phantom_dataset.h"
 #include "phantom_gallery.h"
-#include "phantom_subject.h"
+#include "phantom_counterfactual.h"
 #include "png_io.h"
-#include "validation_error.h"
 
 namespace cfx::cli {
 namespace {
@@ -34,7 +30,7 @@ int generate(const std::vector<std::string>& arguments) {
       .option("threads", "T", "worker threads",
               std::to_string(std::max(1u, std::thread::hardware_concurrency())));
   if (!parser.parse(arguments)) return 0;
-  PhantomDatasetOptions options;
+  data::PhantomDatasetOptions options;
   options.outDir = parser.get("out");
   options.count = parser.getInteger("count", 1, 10'000'000);
   options.size = int(parser.getInteger("size", 16, 4096));
@@ -44,7 +40,7 @@ int generate(const std::vector<std::string>& arguments) {
 
   ConsoleProgress progress(std::cerr, "phantom", options.count, stderrIsTerminal());
   const auto start = std::chrono::steady_clock::now();
-  generatePhantomDataset(
+  data::generatePhantomDataset(
       options, [&](long done) { progress.update(done); }, interruptRequested());
   progress.finish();
   const double seconds =
@@ -68,46 +64,20 @@ int counterfactual(const std::vector<std::string>& arguments) {
       .option("mask-out", "FILE", "also write the counterfactual label map (PNG)")
       .flag("clamp", "clamp values outside a variable's supported range instead of refusing");
   if (!parser.parse(arguments)) return 0;
-  const PhantomDataset data = loadPhantomDataset(parser.get("data"));
-  const auto found = data.noise.find(parser.get("id"));
-  if (found == data.noise.end())
-    throw ValidationError(parser.get("data") + "/exogenous.bin", "id",
-                          "no subject '" + parser.get("id") + "'");
-  const phantom::PhantomScm scm(data.coefficients);
-  const phantom::Attributes factual = scm.evaluate(found->second);
-
-  std::map<std::string, double> interventions;
+  const data::PhantomDataset dataset = data::loadPhantomDataset(parser.get("data"));
   const auto policy = parser.has("clamp") ? OutOfRangePolicy::Clamp : OutOfRangePolicy::Reject;
-  for (const std::string& spec : parser.all("do")) {
-    const auto parsed = parseIntervention(spec, data.graph);
-    const auto resolved =
-        resolveIntervention(parsed, factual.get(parsed.variable), data.graph, policy);
-    if (!resolved.note.empty()) std::cerr << "note: " << resolved.note << "\n";
-    interventions[resolved.variable] = resolved.value;
-  }
+  const auto result =
+      data::renderPhantomCounterfactual(dataset, parser.get("id"), parser.all("do"), policy);
+  for (const auto& note : result.notes) std::cerr << "note: " << note << "\n";
   const std::string out = parser.get("out");
-  const std::string extension = std::filesystem::path(out).extension().string();
-  if (extension != ".png" && extension != ".dcm")
-    throw ValidationError("cfx phantom counterfactual", "--out",
-                          "expected a .png or .dcm file name, got '" + out + "'");
-
-  const auto subject = phantom::renderSubject(scm, found->second, data.size, interventions);
-  if (extension == ".png") {
-    io::writeGrayPng(out, subject.image, 16);
-  } else {
-    const auto meta = phantomMetadata(parser.get("id"), subject.attributes);
-    std::string what;
-    for (const auto& spec : parser.all("do")) what += (what.empty() ? "" : ", ") + spec;
-    io::writeDicom(out, subject.image, meta,
-                   {"SYNTHETIC TRUE COUNTERFACTUAL - NOT FOR DIAGNOSIS",
-                    "phantom true counterfactual do(" + what + ")", false, 2});
-  }
-  if (parser.has("mask-out")) io::writeLabelPng(parser.get("mask-out"), subject.labels);
+  data::writePhantomCounterfactual(result, parser.get("id"), parser.all("do"), out,
+                                   parser.has("mask-out") ? parser.get("mask-out") : "");
 
   std::printf("%-16s %10s %14s\n", "variable", "factual", "counterfactual");
-  for (const auto& v : data.graph.variables()) {
-    const double before = factual.get(v.name), after = subject.attributes.get(v.name);
-    const char* mark = interventions.count(v.name)
+  for (const auto& v : dataset.graph.variables()) {
+    const double before = result.factual.get(v.name),
+                 after = result.subject.attributes.get(v.name);
+    const char* mark = result.intervened.count(v.name)
                            ? "  (intervened)"
                            : (before != after ? "  (changed via the SCM)" : "");
     std::printf("%-16s %10.3f %14.3f%s\n", v.name.c_str(), before, after, mark);
@@ -128,12 +98,12 @@ int gallery(const std::vector<std::string>& arguments) {
       .option("subject", "ID", "subject for the counterfactual row (default: the first)")
       .option("change", "PERCENT", "relative change of the left lung area", "30");
   if (!parser.parse(arguments)) return 0;
-  const PhantomDataset data = loadPhantomDataset(parser.get("data"));
+  const data::PhantomDataset dataset = data::loadPhantomDataset(parser.get("data"));
   const std::string subject =
-      parser.has("subject") ? parser.get("subject") : data.noise.begin()->first;
+      parser.has("subject") ? parser.get("subject") : dataset.noise.begin()->first;
   const double change = double(parser.getInteger("change", 1, 60)) / 100.0;
   const RgbImage figure =
-      phantomGallery(data, int(parser.getInteger("subjects", 0, 64)), subject, change);
+      data::phantomGallery(dataset, int(parser.getInteger("subjects", 0, 64)), subject, change);
   io::writeRgbPng(parser.get("out"), figure);
   std::printf("wrote %s (%dx%d)\n", parser.get("out").c_str(), figure.width, figure.height);
   return 0;

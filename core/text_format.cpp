@@ -1,0 +1,22 @@
+#include "text_format.h"
+
+#include <cstdarg>
+#include <cstdio>
+#include <vector>
+
+namespace cfx {
+
+std::string formatText(const char* format, ...) {
+  va_list arguments;
+  va_start(arguments, format);
+  va_list copy;
+  va_copy(copy, arguments);
+  const int length = std::vsnprintf(nullptr, 0, format, copy);
+  va_end(copy);
+  std::vector<char> buffer(size_t(length > 0 ? length : 0) + 1);
+  std::vsnprintf(buffer.data(), buffer.size(), format, arguments);
+  va_end(arguments);
+  return std::string(buffer.data(), size_t(length > 0 ? length : 0));
+}
+
+}  // namespace cfx

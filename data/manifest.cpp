@@ -1,0 +1,194 @@
+#include "manifest.h"
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "atomic_file.h"
+#include "io_error.h"
+
+namespace cfx::data {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr size_t kMaxReportedProblems = 25;
+const char* const kSplits[] = {"train", "val", "test"};
+
+// One CSV record (RFC 4180 quoting); no embedded newlines in our files.
+std::vector<std::string> splitCsv(const std::string& line, bool& ok) {
+  std::vector<std::string> fields(1);
+  bool quoted = false;
+  ok = true;
+  for (size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"')
+        fields.back() += '"', ++i;
+      else if (c == '"')
+        quoted = false;
+      else
+        fields.back() += c;
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      fields.emplace_back();
+    } else if (c != '\r') {
+      fields.back() += c;
+    }
+  }
+  ok = !quoted;
+  return fields;
+}
+
+std::string quoteCsv(const std::string& field) {
+  if (field.find_first_of(",\"") == std::string::npos) return field;
+  std::string out = "\"";
+  for (char c : field) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+std::string formatValue(double v) {
+  std::ostringstream out;
+  out.precision(10);
+  out << v;
+  return out.str();
+}
+
+}  // namespace
+
+std::vector<const ManifestRow*> Manifest::split(const std::string& name) const {
+  std::vector<const ManifestRow*> result;
+  for (const auto& row : rows)
+    if (name == "all" || row.split == name) result.push_back(&row);
+  return result;
+}
+
+Manifest readManifest(const std::string& path, const CausalGraph& graph) {
+  std::ifstream in(path);
+  if (!in) throw io::IoError(path, "open", "cannot read the manifest");
+  const fs::path folder = fs::path(path).parent_path();
+
+  std::string header;
+  if (!std::getline(in, header)) throw io::IoError(path, "line 1", "empty file; expected a header row");
+  bool ok = true;
+  const auto columns = splitCsv(header, ok);
+  std::map<std::string, size_t> column;
+  std::set<std::string> expected = {"id", "image", "mask", "split"};
+  for (const auto& v : graph.variables()) expected.insert(v.name);
+  for (size_t c = 0; c < columns.size(); ++c) {
+    if (!expected.count(columns[c])) {
+      std::string list;
+      for (const auto& e : expected) list += (list.empty() ? "" : ", ") + e;
+      throw io::IoError(path, "line 1, column " + std::to_string(c + 1),
+                    "unknown column '" + columns[c] + "'; expected the columns " + list);
+    }
+    if (!column.emplace(columns[c], c).second)
+      throw io::IoError(path, "line 1", "column '" + columns[c] + "' appears twice");
+  }
+  for (const auto& name : expected)
+    if (name != "mask" && !column.count(name))
+      throw io::IoError(path, "line 1", "missing column '" + name + "'");
+
+  Manifest manifest;
+  manifest.path = path;
+  std::vector<std::string> problems;
+  std::set<std::string> ids;
+  std::string text;
+  for (int line = 2; std::getline(in, text); ++line) {
+    if (text.empty() || text == "\r") continue;
+    const std::string where = "line " + std::to_string(line);
+    const auto fields = splitCsv(text, ok);
+    if (!ok) {
+      problems.push_back(where + ": unbalanced quotes");
+      continue;
+    }
+    if (fields.size() != columns.size()) {
+      problems.push_back(where + ": " + std::to_string(fields.size()) + " fields, expected " +
+                         std::to_string(columns.size()));
+      continue;
+    }
+    ManifestRow row;
+    row.line = line;
+    row.id = fields[column.at("id")];
+    row.split = fields[column.at("split")];
+    const size_t before = problems.size();
+    if (row.id.empty())
+      problems.push_back(where + ": empty id");
+    else if (!ids.insert(row.id).second)
+      problems.push_back(where + ": duplicate id '" + row.id + "'");
+    if (std::find(std::begin(kSplits), std::end(kSplits), row.split) == std::end(kSplits))
+      problems.push_back(where + ": split '" + row.split + "' is not train, val or test");
+    const auto resolve = [&](const std::string& relative, const char* what) {
+      if (relative.empty()) {
+        problems.push_back(where + ": empty " + what + " path");
+        return std::string();
+      }
+      const fs::path full =
+          fs::path(relative).is_absolute() ? fs::path(relative) : folder / relative;
+      if (!fs::is_regular_file(full))
+        problems.push_back(where + ": " + what + " file not found: " + full.string());
+      return full.string();
+    };
+    row.image = resolve(fields[column.at("image")], "image");
+    if (column.count("mask") && !fields[column.at("mask")].empty())
+      row.mask = resolve(fields[column.at("mask")], "mask");
+    for (const auto& variable : graph.variables()) {
+      const std::string& value = fields[column.at(variable.name)];
+      const auto parsed = graph.parseValue(variable, value);
+      if (!parsed) {
+        problems.push_back(where + ": " + variable.name + " = '" + value +
+                           "' is not a finite number" +
+                           (variable.categories.empty() ? "" : " or a category name"));
+        continue;
+      }
+      if (variable.kind != VariableKind::Continuous &&
+          (*parsed != std::round(*parsed) || *parsed < 0 ||
+           *parsed >=
+               (variable.kind == VariableKind::Binary ? 2 : double(variable.categories.size()))))
+        problems.push_back(where + ": " + variable.name + " = '" + value +
+                           "' is not a valid category");
+      row.attributes[variable.name] = *parsed;
+    }
+    if (problems.size() == before) manifest.rows.push_back(std::move(row));
+  }
+  if (!problems.empty()) {
+    std::set<std::string> badLines;
+    for (const auto& p : problems) badLines.insert(p.substr(0, p.find(':')));
+    std::string message = std::to_string(problems.size()) + " problem(s) in " +
+                          std::to_string(badLines.size()) + " row(s):";
+    for (size_t i = 0; i < problems.size() && i < kMaxReportedProblems; ++i)
+      message += "\n  " + problems[i];
+    if (problems.size() > kMaxReportedProblems)
+      message += "\n  ... and " + std::to_string(problems.size() - kMaxReportedProblems) + " more";
+    throw io::IoError(path, "rows", message);
+  }
+  if (manifest.rows.empty()) throw io::IoError(path, "rows", "no data rows");
+  return manifest;
+}
+
+void writeManifest(const std::string& path, const std::vector<ManifestRow>& rows,
+                   const CausalGraph& graph) {
+  const fs::path folder = fs::path(path).parent_path();
+  const auto relative = [&](const std::string& p) {
+    return p.empty() ? p : fs::path(p).lexically_relative(folder).generic_string();
+  };
+  std::string text = "id,image,mask,split";
+  for (const auto& v : graph.variables()) text += "," + v.name;
+  text += "\n";
+  for (const auto& row : rows) {
+    text += quoteCsv(row.id) + "," + quoteCsv(relative(row.image)) + "," +
+            quoteCsv(relative(row.mask)) + "," + row.split;
+    for (const auto& v : graph.variables()) {
+      const auto it = row.attributes.find(v.name);
+      if (it == row.attributes.end())
+        throw io::IoError(path, "row '" + row.id + "'", "no value for '" + v.name + "'");
+      text += "," + formatValue(it->second);
+    }
+    text += "\n";
+  }
+  io::writeFileAtomically(path, std::vector<unsigned char>(text.begin(), text.end()));
+}
+
+}  // namespace cfx::data

@@ -1,0 +1,133 @@
+#include "network_scores.h"
+
+#include <torch/torch.h>
+
+#include "dataset_tensors.h"
+#include "hvae_scoring.h"
+#include "manifest.h"
+#include "text_format.h"
+
+namespace cfx::evaluation {
+
+SegmentationScores scoreSegmentor(SegmentorImpl& segmentor, const data::ImageSet& set,
+                                  const CausalGraph& graph, const torch::Device& device) {
+  torch::NoGradGuard noGrad;
+  segmentor.eval();
+  const auto& structures = segmentor.config().structures;
+  const size_t s = structures.size();
+  std::vector<double> dice(s, 0.0), soft(s, 0.0), hard(s, 0.0), bias(s, 0.0);
+  const int64_t n = set.images.size(0);
+  for (int64_t start = 0; start < n; start += kEvaluationBatch) {
+    const int64_t end = std::min(n, start + kEvaluationBatch);
+    const auto probabilities =
+        segmentor.probabilities(set.images.slice(0, start, end).to(device)).cpu();
+    const auto predicted = segmentor.labelMaps(probabilities);
+    const auto truth = set.labels.slice(0, start, end);
+    const auto areas = SegmentorImpl::softAreas(probabilities);
+    for (size_t k = 0; k < s; ++k) {
+      const auto p = predicted == structures[k].label, t = truth == structures[k].label;
+      const auto intersection = (p & t).sum({1, 2}).to(torch::kFloat64);
+      const auto total = (p.sum({1, 2}) + t.sum({1, 2})).to(torch::kFloat64);
+      dice[k] += (2 * intersection / total.clamp_min(1)).sum().item<double>();
+      const auto wanted = set.attributes.slice(0, start, end)
+                              .select(1, int64_t(*graph.indexOf(structures[k].variable)));
+      const auto softError = areas.select(1, int64_t(k)) - wanted;
+      soft[k] += softError.abs().sum().item<double>();
+      bias[k] += softError.sum().item<double>();
+      const auto hardArea = 100.0 * p.to(torch::kFloat32).mean({1, 2});
+      hard[k] += (hardArea - wanted).abs().sum().item<double>();
+    }
+  }
+  for (size_t k = 0; k < s; ++k)
+    dice[k] /= double(n), soft[k] /= double(n), hard[k] /= double(n), bias[k] /= double(n);
+  return {dice, soft, hard, bias};
+}
+
+std::string segmentationTable(const SegmentorImpl& segmentor, const SegmentationScores& scores,
+                              int64_t n, const std::string& split) {
+  std::string text = formatText("segmentation on %lld %s images\n%-18s %8s %16s %16s %16s\n",
+                                static_cast<long long>(n), split.c_str(), "structure", "Dice",
+                                "soft-area MAE", "soft-area bias", "hard-area MAE");
+  for (size_t k = 0; k < scores.dice.size(); ++k)
+    text += formatText("%-18s %8.4f %13.3f pp %+13.3f pp %13.3f pp\n",
+                       segmentor.config().structures[k].variable.c_str(), scores.dice[k],
+                       scores.softAreaMae[k], scores.softAreaBias[k], scores.hardAreaMae[k]);
+  return text;
+}
+
+nlohmann::json segmentationJson(const SegmentorImpl& segmentor, const SegmentationScores& scores) {
+  nlohmann::json json = nlohmann::json::object();
+  for (size_t k = 0; k < scores.dice.size(); ++k)
+    json[segmentor.config().structures[k].variable] = {
+        {"dice", scores.dice[k]},
+        {"soft_area_mae", scores.softAreaMae[k]},
+        {"soft_area_bias", scores.softAreaBias[k]},
+        {"hard_area_mae", scores.hardAreaMae[k]}};
+  return json;
+}
+
+PredictionScores scorePredictor(PredictorImpl& predictor, const data::ImageSet& set,
+                                const CausalGraph& graph, const torch::Device& device) {
+  torch::NoGradGuard noGrad;
+  predictor.eval();
+  std::vector<torch::Tensor> outputs;
+  for (int64_t start = 0; start < set.images.size(0); start += kEvaluationBatch)
+    outputs.push_back(
+        predictor
+            .predict(
+                set.images.slice(0, start, std::min(set.images.size(0), start + kEvaluationBatch))
+                    .to(device))
+            .cpu());
+  const auto predicted = torch::cat(outputs, 0);
+  PredictionScores scores;
+  const auto& targets = predictor.config().targets;
+  for (size_t t = 0; t < targets.size(); ++t) {
+    const auto truth = set.attributes.select(1, int64_t(*graph.indexOf(targets[t].name)));
+    const auto p = predicted.select(1, int64_t(t));
+    scores.names.push_back(targets[t].name);
+    scores.binary.push_back(targets[t].binary);
+    scores.values.push_back(targets[t].binary ? rocAuc(p, truth)
+                                              : (p - truth).abs().mean().item<double>());
+  }
+  return scores;
+}
+
+std::string predictionTable(const PredictionScores& scores, int64_t n, const std::string& split) {
+  std::string text = formatText("anti-causal predictors on %lld %s images\n%-18s %12s\n",
+                                static_cast<long long>(n), split.c_str(), "variable", "score");
+  for (size_t t = 0; t < scores.names.size(); ++t)
+    text += formatText("%-18s %12.4f  %s\n", scores.names[t].c_str(), scores.values[t],
+                       scores.binary[t] ? "ROC AUC" : "MAE");
+  return text;
+}
+
+nlohmann::json predictionJson(const PredictionScores& scores) {
+  nlohmann::json json = nlohmann::json::object();
+  for (size_t t = 0; t < scores.names.size(); ++t)
+    json[scores.names[t]] = {{scores.binary[t] ? "auc" : "mae", scores.values[t]}};
+  return json;
+}
+
+std::string evaluateSegmentor(const std::string& modelDir, const std::string& component,
+                              const std::string& dataDir, const std::string& split) {
+  Segmentor segmentor = loadSegmentor(modelDir, component);
+  const CausalGraph graph = data::loadGraphFile(dataDir + "/graph.json");
+  const data::Manifest manifest = data::readManifest(dataDir + "/manifest.csv", graph);
+  const data::ImageSet set =
+      data::loadImageSet(manifest, graph, split, int(segmentor->config().size), true);
+  return segmentationTable(*segmentor, scoreSegmentor(*segmentor, set, graph, torch::kCPU),
+                           set.images.size(0), split);
+}
+
+std::string evaluatePredictors(const std::string& modelDir, const std::string& dataDir,
+                               const std::string& split) {
+  Predictor predictor = loadPredictor(modelDir);
+  const CausalGraph graph = data::loadGraphFile(dataDir + "/graph.json");
+  const data::Manifest manifest = data::readManifest(dataDir + "/manifest.csv", graph);
+  const data::ImageSet set =
+      data::loadImageSet(manifest, graph, split, int(predictor->config().size), false);
+  return predictionTable(scorePredictor(*predictor, set, graph, torch::kCPU), set.images.size(0),
+                         split);
+}
+
+}  // namespace cfx::evaluation

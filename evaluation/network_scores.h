@@ -1,0 +1,50 @@
+#pragma once
+
+#include <torch/types.h>
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "causal_graph.h"
+#include "image_set.h"
+#include "predictor.h"
+#include "segmentor.h"
+
+namespace cfx::evaluation {
+
+struct SegmentationScores {
+  std::vector<double> dice, softAreaMae, hardAreaMae;  // per structure
+  // Mean signed soft-area error (pp): guidance judges areas with these soft areas, so a segmentor
+  // that reads a structure consistently large or small shifts every counterfactual it guides.
+  std::vector<double> softAreaBias;
+};
+
+// Hard-mask Dice against the label maps, and soft-area MAE and bias (percentage points) against
+// the data set's stored area variables.
+SegmentationScores scoreSegmentor(SegmentorImpl& segmentor, const data::ImageSet& set,
+                                  const CausalGraph& graph, const torch::Device& device);
+// The scores as a table (`n` images of `split`) and as JSON by structure.
+std::string segmentationTable(const SegmentorImpl& segmentor, const SegmentationScores& scores,
+                              int64_t n, const std::string& split);
+nlohmann::json segmentationJson(const SegmentorImpl& segmentor, const SegmentationScores& scores);
+
+struct PredictionScores {
+  std::vector<std::string> names;
+  std::vector<double> values;  // MAE (continuous) or ROC AUC (binary)
+  std::vector<bool> binary;
+};
+
+PredictionScores scorePredictor(PredictorImpl& predictor, const data::ImageSet& set,
+                                const CausalGraph& graph, const torch::Device& device);
+std::string predictionTable(const PredictionScores& scores, int64_t n, const std::string& split);
+nlohmann::json predictionJson(const PredictionScores& scores);
+
+// `cfx evaluate segmentor|predictors`: a model folder's component scored on one split of a data
+// set (CPU); the table as text.
+std::string evaluateSegmentor(const std::string& modelDir, const std::string& component,
+                              const std::string& dataDir, const std::string& split);
+std::string evaluatePredictors(const std::string& modelDir, const std::string& dataDir,
+                               const std::string& split);
+
+}  // namespace cfx::evaluation

@@ -1,0 +1,84 @@
+#include "stage.h"
+
+#include <torch/torch.h>
+#include <cstdio>
+#include <filesystem>
+
+#include "dataset_tensors.h"
+#include "device.h"
+#include "model_bundle.h"
+
+namespace cfx::training {
+
+Stage prepareStage(const StageOptions& options, WorkMonitor& monitor) {
+  Stage stage;
+  stage.device = options.device;
+  stage.dataDir = options.dataDir;
+  stage.command = options.command;
+  stage.graph = data::loadGraphFile(options.graphPath.empty() ? options.dataDir + "/graph.json"
+                                                              : options.graphPath);
+  monitor.note("device: " + describeDevice(stage.device) + ", " +
+               std::to_string(torch::get_num_threads()) + " CPU threads");
+  stage.manifest = data::readManifest(options.dataDir + "/manifest.csv", stage.graph);
+  stage.size = options.size > 0 ? options.size : data::firstImageSize(stage.manifest, "train");
+  TrainingOptions& o = stage.options;
+  o.steps = options.steps;
+  o.learningRate = options.learningRate;
+  o.warmupSteps = std::min<int64_t>(100, o.steps / 10 + 1);
+  o.finalLearningRateFraction = 0.05;
+  o.emaDecay = 0.995;
+  o.validateEvery = std::max<int64_t>(1, o.steps / 10);
+  o.checkpointEvery = std::max<int64_t>(1, o.steps / 20);
+  o.seed = options.seed;
+  stage.batch = options.batch;
+  torch::manual_seed(o.seed);  // initial weights
+  return stage;
+}
+
+data::ImageSet loadSplit(const Stage& stage, const std::string& split, bool masks,
+                         WorkMonitor& monitor) {
+  monitor.begin("load " + split, long(stage.manifest.split(split).size()));
+  auto set = data::loadImageSet(stage.manifest, stage.graph, split, stage.size, masks,
+                                [&](long done, long) {
+                                  monitor.throwIfCancelled();
+                                  monitor.update(done);
+                                });
+  monitor.finish();
+  return set;
+}
+
+bool runTraining(torch::nn::Module& model, const Stage& stage, TrainingHooks hooks,
+                 const std::string& runDir, const std::string& label, WorkMonitor& monitor) {
+  monitor.begin(label, long(stage.options.steps));
+  hooks.progress = [&](const TrainingProgress& p) {
+    char detail[160];
+    int used = std::snprintf(detail, sizeof detail, "loss %.4f", p.loss);
+    for (const auto& [k, v] : p.validation)
+      used += std::snprintf(detail + used, sizeof detail - size_t(used), "  %s %.4f", k.c_str(), v);
+    monitor.update(long(p.step), detail);
+  };
+  if (train(model, stage.options, hooks, runDir, monitor.cancelFlag()) ==
+      TrainingOutcome::Interrupted) {
+    monitor.note("\ninterrupted; the checkpoint in " + runDir +
+                 " is complete: run the same command to resume");
+    return false;
+  }
+  monitor.finish();
+  return true;
+}
+
+void saveStage(const std::string& modelDir, const std::string& component,
+               const nlohmann::json& config, torch::nn::Module& network, const Stage& stage,
+               double seconds, const nlohmann::json& validation) {
+  ModelBundle::saveComponent(modelDir, component, config, moduleWeights(network),
+                             {{"command", stage.command},
+                              {"data", std::filesystem::absolute(stage.dataDir).string()},
+                              {"training", stage.options.toJson()},
+                              {"batch", stage.batch},
+                              {"seconds", seconds},
+                              {"threads", torch::get_num_threads()},
+                              {"device", describeDevice(stage.device)},
+                              {"validation", validation}});
+}
+
+}  // namespace cfx::training

@@ -1,0 +1,61 @@
+#pragma once
+
+#include <torch/nn/module.h>
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "causal_graph.h"
+#include "image_set.h"
+#include "manifest.h"
+#include "trainer.h"
+#include "work_monitor.h"
+
+namespace cfx::training {
+
+// What a front end says about an image-network stage: its data, schedule and device.
+struct StageOptions {
+  std::string dataDir;
+  std::string graphPath;  // empty: dataDir/graph.json
+  int size = 0;           // model input size; 0: the size of the first training image
+  int64_t steps = 0;
+  int64_t batch = 0;
+  double learningRate = 0;
+  std::uint64_t seed = 0;
+  torch::Device device = torch::kCPU;
+  std::string command;  // as typed, recorded with the trained component
+};
+
+// What every training stage of an image network shares: device, graph, data, schedule, batch.
+struct Stage {
+  torch::Device device = torch::kCPU;
+  CausalGraph graph;
+  data::Manifest manifest;
+  int size = 0;
+  TrainingOptions options;
+  int64_t batch = 0;
+  std::string dataDir, command;
+};
+
+// Reads the graph and the manifest and sets the shared schedule (warm-up, EMA, validation and
+// checkpoint intervals); seeds LibTorch for the initial weights.
+Stage prepareStage(const StageOptions& options, WorkMonitor& monitor);
+data::ImageSet loadSplit(const Stage& stage, const std::string& split, bool masks,
+                         WorkMonitor& monitor);
+// Trains with progress; false when interrupted (the checkpoint is then complete).
+bool runTraining(torch::nn::Module& model, const Stage& stage, TrainingHooks hooks,
+                 const std::string& runDir, const std::string& label, WorkMonitor& monitor);
+// Adds a trained network to the model folder with what is needed to reproduce and judge it.
+void saveStage(const std::string& modelDir, const std::string& component,
+               const nlohmann::json& config, torch::nn::Module& network, const Stage& stage,
+               double seconds, const nlohmann::json& validation);
+
+// What a finished (or interrupted) stage reports: the tables it measured, for the front end to
+// show, and where the model went.
+struct StageResult {
+  bool completed = false;  // false: interrupted, the checkpoint is complete
+  double seconds = 0;
+  std::string report;  // the stage's tables, as text
+};
+
+}  // namespace cfx::training

@@ -12,6 +12,11 @@ namespace {
 constexpr double kLn2 = 0.69314718055994530942;
 constexpr double kHalfBin = 1.0 / 255.0;  // half of a 2/255-wide 8-bit bin on [-1, 1]
 
+}  // namespace
+
+// Named rather than anonymous: DecoderBlockImpl (declared in hvae.h) holds these as members.
+namespace hvae_parts {
+
 // Residual bottleneck (1x1, 3x3, 3x3, 1x1 with GELUs): the one block of the HVAE. Without a
 // residual it is used as the head of the prior and posterior networks.
 class BottleneckImpl : public torch::nn::Module {
@@ -42,6 +47,13 @@ class BottleneckImpl : public torch::nn::Module {
   torch::nn::Conv2d c1_{nullptr}, c2_{nullptr}, c3_{nullptr}, c4_{nullptr};
 };
 TORCH_MODULE(Bottleneck);
+
+}  // namespace hvae_parts
+
+using hvae_parts::Bottleneck;
+using hvae_parts::BottleneckImpl;
+
+namespace {
 
 torch::Tensor broadcastParents(const torch::Tensor& parents, int64_t resolution) {
   return parents.view({parents.size(0), parents.size(1), 1, 1})

@@ -1,5 +1,6 @@
 #include "text_format.h"
 
+#include <cmath>
 #include <cstdarg>
 #include <cstdio>
 #include <vector>
@@ -17,6 +18,13 @@ std::string formatText(const char* format, ...) {
   std::vsnprintf(buffer.data(), buffer.size(), format, arguments);
   va_end(arguments);
   return std::string(buffer.data(), size_t(length > 0 ? length : 0));
+}
+
+std::string formatCell(double value, const char* spec) {
+  if (std::isnan(value)) return "-";
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, spec, value);
+  return buffer;
 }
 
 }  // namespace cfx

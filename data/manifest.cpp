@@ -71,7 +71,8 @@ Manifest readManifest(const std::string& path, const CausalGraph& graph) {
   const fs::path folder = fs::path(path).parent_path();
 
   std::string header;
-  if (!std::getline(in, header)) throw io::IoError(path, "line 1", "empty file; expected a header row");
+  if (!std::getline(in, header))
+    throw io::IoError(path, "line 1", "empty file; expected a header row");
   bool ok = true;
   const auto columns = splitCsv(header, ok);
   std::map<std::string, size_t> column;
@@ -82,7 +83,7 @@ Manifest readManifest(const std::string& path, const CausalGraph& graph) {
       std::string list;
       for (const auto& e : expected) list += (list.empty() ? "" : ", ") + e;
       throw io::IoError(path, "line 1, column " + std::to_string(c + 1),
-                    "unknown column '" + columns[c] + "'; expected the columns " + list);
+                        "unknown column '" + columns[c] + "'; expected the columns " + list);
     }
     if (!column.emplace(columns[c], c).second)
       throw io::IoError(path, "line 1", "column '" + columns[c] + "' appears twice");

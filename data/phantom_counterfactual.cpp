@@ -8,8 +8,7 @@
 
 namespace cfx::data {
 
-PhantomCounterfactual renderPhantomCounterfactual(const PhantomDataset& data,
-                                                  const std::string& id,
+PhantomCounterfactual renderPhantomCounterfactual(const PhantomDataset& data, const std::string& id,
                                                   const std::vector<std::string>& specs,
                                                   OutOfRangePolicy policy) {
   const auto found = data.noise.find(id);

@@ -14,15 +14,14 @@ namespace cfx::data {
 // the interventions, descendants recomputed, the image re-rendered.
 struct PhantomCounterfactual {
   phantom::Attributes factual;
-  phantom::RenderedSubject subject;         // the counterfactual image, labels and attributes
+  phantom::RenderedSubject subject;          // the counterfactual image, labels and attributes
   std::map<std::string, double> intervened;  // resolved values, by variable
   std::vector<std::string> notes;            // e.g. a value clamped into its range
 };
 
 // `specs` as typed (age=70, sex=F, left_lung_area=-20%); an unknown id or a value out of range
 // (under OutOfRangePolicy::Reject) is a ValidationError.
-PhantomCounterfactual renderPhantomCounterfactual(const PhantomDataset& data,
-                                                  const std::string& id,
+PhantomCounterfactual renderPhantomCounterfactual(const PhantomDataset& data, const std::string& id,
                                                   const std::vector<std::string>& specs,
                                                   OutOfRangePolicy policy);
 

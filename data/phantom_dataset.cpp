@@ -11,12 +11,12 @@
 #include "atomic_file.h"
 #include "dicom_io.h"
 #include "exogenous_store.h"
-#include "work_monitor.h"
 #include "manifest.h"
 #include "phantom_subject.h"
 #include "png_io.h"
 #include "random_stream.h"
 #include "validation_error.h"
+#include "work_monitor.h"
 
 namespace cfx::data {
 namespace fs = std::filesystem;

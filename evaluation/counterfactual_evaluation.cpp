@@ -21,6 +21,7 @@
 #include "phantom_subject.h"
 #include "predictor.h"
 #include "tensor_bridge.h"
+#include "text_format.h"
 #include "tile_labels.h"
 #include "validation_error.h"
 
@@ -68,13 +69,6 @@ struct PerIntervened {
   std::vector<double> targets, achieved;  // for the scatter plot
   long n = 0;
 };
-
-std::string format(double value, const char* spec = "%.3f") {
-  if (std::isnan(value)) return "-";
-  char buffer[64];
-  std::snprintf(buffer, sizeof buffer, spec, value);
-  return buffer;
-}
 
 nlohmann::json number(double value) {
   return std::isnan(value) ? nlohmann::json() : nlohmann::json(value);
@@ -267,8 +261,9 @@ CounterfactualEvaluation evaluateCounterfactuals(const CounterfactualEvaluationO
                                   report::toRgb(counterfactual, kTileZoom),
                                   differenceTile(counterfactual, truth.empty())};
       report::caption(tiles[0], "original");
-      report::caption(tiles[1], report::tileLabel(variable) + " " + format(observed.at(variable), "%.1f") +
-                                    " -> " + format(p.target, "%.1f"));
+      report::caption(tiles[1], report::tileLabel(variable) + " " +
+                                    formatCell(observed.at(variable), "%.1f") + " -> " +
+                                    formatCell(p.target, "%.1f"));
       report::caption(tiles[2], "difference");
       if (!truth.empty()) {
         tiles.push_back(report::toRgb(truth, kTileZoom));
@@ -283,8 +278,8 @@ CounterfactualEvaluation evaluateCounterfactuals(const CounterfactualEvaluationO
       const std::string unit = v.unit.empty() ? "" : " " + v.unit;
       example.caption =
           "Subject " + set.ids[size_t(p.subject)] + ": do(" + variable + " = " +
-          format(p.target, "%.2f") + unit + ") from " + format(observed.at(variable), "%.2f") +
-          "; the evaluation measures " + format(after.values.at(variable), "%.2f") +
+          formatCell(p.target, "%.2f") + unit + ") from " + formatCell(observed.at(variable), "%.2f") +
+          "; the evaluation measures " + formatCell(after.values.at(variable), "%.2f") +
           " on the counterfactual. Columns: original, counterfactual, difference (counterfactual "
           "minus original, red where brighter)" +
           (!truth.empty() ? ", true counterfactual rendered by the phantom, its difference "
@@ -351,10 +346,10 @@ CounterfactualEvaluation evaluateCounterfactuals(const CounterfactualEvaluationO
         continue;
       }
       if (m.kind == VariableKind::Binary) {
-        row.push_back(format(e->second.correct.value()));
+        row.push_back(formatCell(e->second.correct.value()));
         entry["measured"][m.name] = {{"accuracy", e->second.correct.value()}};
       } else {
-        row.push_back(format(e->second.absoluteError.value()));
+        row.push_back(formatCell(e->second.absoluteError.value()));
         entry["measured"][m.name] = {{"mae", e->second.absoluteError.value()},
                                      {"mape", e->second.relativeError.value()}};
       }
@@ -363,7 +358,7 @@ CounterfactualEvaluation evaluateCounterfactuals(const CounterfactualEvaluationO
     const bool binary = v.kind == VariableKind::Binary;
     row.push_back(own == r.measured.end() || binary
                       ? "-"
-                      : format(100 * own->second.relativeError.value(), "%.2f %%"));
+                      : formatCell(100 * own->second.relativeError.value(), "%.2f %%"));
     effectRows.push_back(row);
     if (structureLabel(v.name)) {
       entry["locality"] = {{"inside_l1", r.localityInside.value()},
@@ -380,11 +375,11 @@ CounterfactualEvaluation evaluateCounterfactuals(const CounterfactualEvaluationO
             r.truthOutsideAffected.value();
       }
       localityRows.push_back(
-          {v.name, std::to_string(r.n), format(r.localityInside.value()),
-           format(r.localityOutside.value()), phantom ? format(r.truthOutside.value()) : "-",
-           format(r.localityOutsideAffected.value()),
-           phantom ? format(r.truthOutsideAffected.value()) : "-", format(r.localityRatio.value()),
-           format(r.drift.value()), format(r.reversibility.value())});
+          {v.name, std::to_string(r.n), formatCell(r.localityInside.value()),
+           formatCell(r.localityOutside.value()), phantom ? formatCell(r.truthOutside.value()) : "-",
+           formatCell(r.localityOutsideAffected.value()),
+           phantom ? formatCell(r.truthOutsideAffected.value()) : "-", formatCell(r.localityRatio.value()),
+           formatCell(r.drift.value()), formatCell(r.reversibility.value())});
     }
     if (phantom) {
       entry["truth"] = {{"l1", r.truthL1.value()},
@@ -395,20 +390,20 @@ CounterfactualEvaluation evaluateCounterfactuals(const CounterfactualEvaluationO
         entry["truth"]["true_counterfactual_mape"] = r.truthMeasuredRelativeError.value();
         entry["truth"]["input_mape"] = r.inputRelativeError.value();
       }
-      truthRows.push_back({v.name, std::to_string(r.n), format(r.truthL1.value()),
-                           format(r.inputToTruthL1.value()), format(r.truthSsim.value(), "%.4f"),
-                           format(r.truthAreaError.value()),
-                           format(100 * r.truthMeasuredRelativeError.value(), "%.2f %%")});
+      truthRows.push_back({v.name, std::to_string(r.n), formatCell(r.truthL1.value()),
+                           formatCell(r.inputToTruthL1.value()), formatCell(r.truthSsim.value(), "%.4f"),
+                           formatCell(r.truthAreaError.value()),
+                           formatCell(100 * r.truthMeasuredRelativeError.value(), "%.2f %%")});
     }
     metrics["by_intervention"][v.name] = entry;
   }
 
   evaluation.effectiveness = {effectHeader, effectRows};
-  evaluation.locality = {{"do(structure)", "n", "change inside R", "change outside R",
-                          "truth's change outside R", "change outside R and descendants",
-                          "truth's change outside R and descendants", "outside / inside",
-                          "drift of other areas (pp)", "reversibility L1"},
-                         localityRows};
+  evaluation.locality = {
+      {"do(structure)", "n", "change inside R", "change outside R", "truth's change outside R",
+       "change outside R and descendants", "truth's change outside R and descendants",
+       "outside / inside", "drift of other areas (pp)", "reversibility L1"},
+      localityRows};
   if (phantom)
     evaluation.truth = {{"do(variable)", "n", "L1 to truth", "input to truth", "SSIM to truth",
                          "area error (pp)", "MAPE of truth"},

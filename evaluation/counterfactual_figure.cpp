@@ -33,7 +33,8 @@ RgbImage counterfactualFigure(const std::string& modelDir, const std::string& da
   auto engine = CounterfactualEngine::load(modelDir, engineOptions);
   const CausalGraph& graph = engine->graph();
   const data::Manifest manifest = data::readManifest(dataDir + "/manifest.csv", graph);
-  const data::ImageSet set = data::loadImageSet(manifest, graph, "test", int(engine->imageSize()), false);
+  const data::ImageSet set =
+      data::loadImageSet(manifest, graph, "test", int(engine->imageSize()), false);
   const int subjects = int(std::min<int64_t>(subjectCount, set.images.size(0)));
   const int zoom = std::max(1, 192 / int(engine->imageSize()));
   const std::array<std::uint8_t, 3> background{24, 24, 24};
@@ -55,8 +56,9 @@ RgbImage counterfactualFigure(const std::string& modelDir, const std::string& da
       counterfactuals.push_back(io::fromTensor(result.image));
       char caption[64];
       if (v.maskLabel)
-        std::snprintf(caption, sizeof caption, "%s -20%%: %.1f>%.1f", report::tileLabel(v.name).c_str(),
-                      result.scalars.counterfactual.at(v.name), result.measured.at(v.name));
+        std::snprintf(caption, sizeof caption, "%s -20%%: %.1f>%.1f",
+                      report::tileLabel(v.name).c_str(), result.scalars.counterfactual.at(v.name),
+                      result.measured.at(v.name));
       else
         std::snprintf(caption, sizeof caption, "do(%s=%s)", v.name.c_str(),
                       spec.substr(spec.find('=') + 1, 4).c_str());

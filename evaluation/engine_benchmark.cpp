@@ -58,11 +58,8 @@ EngineTimings benchmarkEngine(int64_t size, const torch::Device& device, int rep
                               int64_t batch) {
   auto engine = randomEngine(size, device);
   const auto image = torch::rand({1, 1, size, size}) * 2 - 1;
-  const std::map<std::string, double> observed = {{"sex", 0},
-                                                  {"age", 60},
-                                                  {"heart_area", 9},
-                                                  {"right_lung_area", 17},
-                                                  {"left_lung_area", 15}};
+  const std::map<std::string, double> observed = {
+      {"sex", 0}, {"age", 60}, {"heart_area", 9}, {"right_lung_area", 17}, {"left_lung_area", 15}};
   const std::vector<Intervention> slider = {
       parseIntervention("left_lung_area=-20%", engine->graph())};
   std::vector<double> abduction, prediction;
@@ -72,12 +69,10 @@ EngineTimings benchmarkEngine(int64_t size, const torch::Device& device, int rep
     const auto start = Clock::now();
     subject = engine->abduct(image, observed);
     synchronise(device);
-    abduction.push_back(
-        std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+    abduction.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
     const auto before = Clock::now();
     engine->predict(subject, slider);  // returns CPU tensors: includes the copy back
-    prediction.push_back(
-        std::chrono::duration<double, std::milli>(Clock::now() - before).count());
+    prediction.push_back(std::chrono::duration<double, std::milli>(Clock::now() - before).count());
   }
 
   HvaeConfig hc;
@@ -88,8 +83,7 @@ EngineTimings benchmarkEngine(int64_t size, const torch::Device& device, int rep
   AdamW optimizer(
       [&] {
         std::vector<std::pair<std::string, torch::Tensor>> p;
-        for (const auto& item : hvae->named_parameters())
-          p.emplace_back(item.key(), item.value());
+        for (const auto& item : hvae->named_parameters()) p.emplace_back(item.key(), item.value());
         return p;
       }(),
       {});
@@ -104,8 +98,7 @@ EngineTimings benchmarkEngine(int64_t size, const torch::Device& device, int rep
     optimizer.step(1e-4);
     synchronise(device);
     if (s > 0)
-      seconds +=
-          std::chrono::duration<double>(Clock::now() - start).count();  // first is warm-up
+      seconds += std::chrono::duration<double>(Clock::now() - start).count();  // first is warm-up
   }
   return {median(abduction), median(prediction), double(batch * steps) / seconds};
 }

@@ -13,10 +13,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string format(double value, const char* spec) {
-  return std::isnan(value) ? "-" : formatText(spec, value);
-}
-
 // Each column as wide as its longest cell plus a gap, so long headers never run together.
 std::string textTable(const TextTable& table) {
   std::vector<int> widths(table.header.size());
@@ -35,9 +31,9 @@ std::string textTable(const TextTable& table) {
   return text + "\n";
 }
 
-std::string number(const nlohmann::json& json, const char* key, const char* spec) {
+std::string setting(const nlohmann::json& json, const char* key, const char* spec) {
   return json.contains(key) && json[key].is_number() ? formatText(spec, json[key].get<double>())
-                                                      : "?";
+                                                     : "?";
 }
 
 std::string text(const nlohmann::json& json, const char* key) {
@@ -59,7 +55,7 @@ std::string consoleSummary(const CounterfactualEvaluation& e) {
     out += textTable(e.truth);
   }
   out += formatText("composition L1: 1 cycle %.4f, 10 cycles %s (first %lld interventions)\n",
-                    e.composition1, format(e.composition10, "%.4f").c_str(),
+                    e.composition1, formatCell(e.composition10, "%.4f").c_str(),
                     static_cast<long long>(e.cyclesRun));
   out += formatText(
       "realism on evaluation-segmentor features (not comparable to published FID): "
@@ -74,25 +70,25 @@ std::string fineTuningRecipe(const nlohmann::json& f) {
   std::string recipe = "guidance " + guidance;
   if (guidance == "pos-seg") {
     if (text(f, "region_layout") == "grid" && f.contains("regional_mechanism"))
-      recipe += ", regions: " + number(f["regional_mechanism"], "grid", "%.0f") + " x " +
-                number(f["regional_mechanism"], "grid", "%.0f") +
+      recipe += ", regions: " + setting(f["regional_mechanism"], "grid", "%.0f") + " x " +
+                setting(f["regional_mechanism"], "grid", "%.0f") +
                 " image cells with a fitted mechanism";
     else
       recipe += ", regions: " + text(f, "region_layout");
-    recipe += " (weight " + number(f, "region_weight", "%g") + ")";
+    recipe += " (weight " + setting(f, "region_weight", "%g") + ")";
   }
   if (f.value("locality_weight", 0.0) > 0)
-    recipe += "; locality " + number(f, "locality_weight", "%g") + " (" +
+    recipe += "; locality " + setting(f, "locality_weight", "%g") + " (" +
               text(f, "locality_region") + ", interior " +
-              number(f, "locality_interior_weight", "%g") + ", dilation " +
-              number(f, "locality_dilation", "%.0f") + " px)";
+              setting(f, "locality_interior_weight", "%g") + ", dilation " +
+              setting(f, "locality_dilation", "%.0f") + " px)";
   recipe += "; interventions: " + text(f, "intervention_values");
   if (text(f, "intervention_values") == "relative")
-    recipe += " " + number(f, "relative_change_min", "%g") + "-" +
-              number(f, "relative_change_max", "%g");
-  recipe += "; epsilon " + number(f, "epsilon_nats_per_dim", "%.4f") + " nats/dim, damping " +
-            number(f, "damping", "%g");
-  if (f.contains("final_lambda")) recipe += ", final lambda " + number(f, "final_lambda", "%.3f");
+    recipe +=
+        " " + setting(f, "relative_change_min", "%g") + "-" + setting(f, "relative_change_max", "%g");
+  recipe += "; epsilon " + setting(f, "epsilon_nats_per_dim", "%.4f") + " nats/dim, damping " +
+            setting(f, "damping", "%g");
+  if (f.contains("final_lambda")) recipe += ", final lambda " + setting(f, "final_lambda", "%.3f");
   return recipe + ".";
 }
 
@@ -105,9 +101,8 @@ std::string htmlReport(const CounterfactualEvaluation& e) {
       {"data", m.value("data", "") + " (split " + m.value("split", "") + ")"},
       {"interventions", std::to_string(m.value("interventions", 0L)) + ", seed " +
                             std::to_string(m.value("seed", 0L))}};
-  facts.push_back({"fine-tuning", m.contains("fine_tuning")
-                                      ? fineTuningRecipe(m["fine_tuning"])
-                                      : "none (the pretrained HVAE)"});
+  facts.push_back({"fine-tuning", m.contains("fine_tuning") ? fineTuningRecipe(m["fine_tuning"])
+                                                            : "none (the pretrained HVAE)"});
   html.facts(facts);
   if (m.contains("fine_tuning"))
     html.paragraph("The full fine-tuning record (with the regional mechanism) is in metrics.json.");
@@ -131,12 +126,12 @@ std::string htmlReport(const CounterfactualEvaluation& e) {
   html.table(e.locality.header, e.locality.rows);
   html.heading("Composition, reversibility and realism");
   html.table({"measure", "value"},
-             {{"composition L1, 1 null cycle", format(e.composition1, "%.4f")},
-              {"composition L1, 10 null cycles", format(e.composition10, "%.4f")},
+             {{"composition L1, 1 null cycle", formatCell(e.composition1, "%.4f")},
+              {"composition L1, 10 null cycles", formatCell(e.composition10, "%.4f")},
               {"Frechet distance (evaluation-segmentor features; not FID)",
-               format(e.frechetDistance, "%.4f")},
-              {"KID (evaluation-segmentor features)", format(e.kid, "%.5f")},
-              {"image NELBO of the HVAE (bits/dim)", format(e.nelboBitsPerDim, "%.4f")}});
+               formatCell(e.frechetDistance, "%.4f")},
+              {"KID (evaluation-segmentor features)", formatCell(e.kid, "%.5f")},
+              {"image NELBO of the HVAE (bits/dim)", formatCell(e.nelboBitsPerDim, "%.4f")}});
   if (e.hasTruth()) {
     html.heading("Against the true counterfactual (phantom)");
     html.table(e.truth.header, e.truth.rows);
@@ -148,8 +143,7 @@ std::string htmlReport(const CounterfactualEvaluation& e) {
                                       "target area (%)", "measured area (%)"));
   }
   html.heading("Examples");
-  for (const auto& example : e.examples)
-    html.image(io::encodeRgbPng(example.row), example.caption);
+  for (const auto& example : e.examples) html.image(io::encodeRgbPng(example.row), example.caption);
   return html.html();
 }
 

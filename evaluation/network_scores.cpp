@@ -58,11 +58,10 @@ std::string segmentationTable(const SegmentorImpl& segmentor, const Segmentation
 nlohmann::json segmentationJson(const SegmentorImpl& segmentor, const SegmentationScores& scores) {
   nlohmann::json json = nlohmann::json::object();
   for (size_t k = 0; k < scores.dice.size(); ++k)
-    json[segmentor.config().structures[k].variable] = {
-        {"dice", scores.dice[k]},
-        {"soft_area_mae", scores.softAreaMae[k]},
-        {"soft_area_bias", scores.softAreaBias[k]},
-        {"hard_area_mae", scores.hardAreaMae[k]}};
+    json[segmentor.config().structures[k].variable] = {{"dice", scores.dice[k]},
+                                                       {"soft_area_mae", scores.softAreaMae[k]},
+                                                       {"soft_area_bias", scores.softAreaBias[k]},
+                                                       {"hard_area_mae", scores.hardAreaMae[k]}};
   return json;
 }
 

@@ -74,8 +74,8 @@ ScmEvaluation evaluateScm(const std::string& modelDir, const std::string& phanto
                            .masked_select(rows)
                            .mean()
                            .item<double>();
-    text += formatText("%-18s %8lld %10.4f %10.3f %11.2f%%\n", name.c_str(), static_cast<long long>(n),
-                mae, std, 100 * mae / std);
+    text += formatText("%-18s %8lld %10.4f %10.3f %11.2f%%\n", name.c_str(),
+                       static_cast<long long>(n), mae, std, 100 * mae / std);
     report["variables"][name] = {{"n", n}, {"mae", mae}, {"std", std}, {"mae_over_std", mae / std}};
     allWithin = allWithin && mae / std < 0.05;
   }

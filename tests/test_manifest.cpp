@@ -90,8 +90,8 @@ class TestManifest : public QObject {
 
   void emptyFile() {
     CFX_EXPECT_ERROR(data::readManifest(write("empty.csv", ""), graph_), "empty.csv", "header");
-    CFX_EXPECT_ERROR(data::readManifest(dir_.filePath("none.csv").toStdString(), graph_), "none.csv",
-                     "cannot read");
+    CFX_EXPECT_ERROR(data::readManifest(dir_.filePath("none.csv").toStdString(), graph_),
+                     "none.csv", "cannot read");
   }
 };
 

@@ -32,8 +32,7 @@ void copyModelFolder(const fs::path& from, const fs::path& to) {
 // The constraint's epsilon: the pretrained HVAE's mean NELBO on the training split, measured
 // once per run and kept in the run folder so that a resumed run uses the same value.
 double measuredEpsilon(HvaeImpl& hvae, const data::ImageSet& train, const torch::Tensor& parents,
-                       const Stage& stage, const fs::path& runDir,
-                       WorkMonitor& monitor) {
+                       const Stage& stage, const fs::path& runDir, WorkMonitor& monitor) {
   const fs::path file = runDir / "epsilon.json";
   if (fs::exists(file)) {
     try {
@@ -70,10 +69,10 @@ RegionalMechanism fittedRegionalMechanism(SegmentorImpl& segmentor, const data::
         gridAreas(segmentor.probabilities(train.images.slice(0, i, i + batch).to(device)), grid)
             .cpu());
   const auto mechanism = RegionalMechanism::fit(torch::cat(cells), train.attributes, grid);
-  std::string line = formatText("regional mechanism (%lld x %lld cells, %lld training images), "
-                                "R^2 per structure:",
-                                static_cast<long long>(grid), static_cast<long long>(grid),
-                                static_cast<long long>(n));
+  std::string line = formatText(
+      "regional mechanism (%lld x %lld cells, %lld training images), "
+      "R^2 per structure:",
+      static_cast<long long>(grid), static_cast<long long>(grid), static_cast<long long>(n));
   for (double r2 : mechanism.explainedVariance) line += formatText(" %.3f", r2);
   monitor.note(line);
   return mechanism;
@@ -125,8 +124,8 @@ StageResult fineTune(const FineTuningOptions& options, WorkMonitor& monitor) {
   monitor.note(formatText("epsilon (pretrained train NELBO): %g nats/dim = %g bits/dim",
                           config.epsilon, config.epsilon / std::log(2.0)));
   if (config.guidance == Guidance::PositionalSegmentor && config.regionLayout == "grid")
-    config.regional = fittedRegionalMechanism(*models.segmentor, trainQuantised,
-                                              options.regionGrid, stage.device, monitor);
+    config.regional = fittedRegionalMechanism(*models.segmentor, trainQuantised, options.regionGrid,
+                                              stage.device, monitor);
   CounterfactualFineTuning tuning(config, models, stage.device);
 
   TrainingHooks hooks;

@@ -59,9 +59,9 @@ StageResult trainHvae(const HvaeTrainingOptions& options, WorkMonitor& monitor) 
       formatText("%-6s %14s %14s %14s\n", "split", "NELBO bits/dim", "NLL bits/dim", "KL bits/dim");
   for (const auto& [name, l] :
        std::vector<std::pair<const char*, HvaeLoss>>{{"val", val}, {"test", test}})
-    result.report += formatText("%-6s %14.4f %14.4f %14.4f\n", name, l.bitsPerDim(),
-                                l.nll.item<double>() / std::log(2.0),
-                                l.kl.item<double>() / std::log(2.0));
+    result.report +=
+        formatText("%-6s %14.4f %14.4f %14.4f\n", name, l.bitsPerDim(),
+                   l.nll.item<double>() / std::log(2.0), l.kl.item<double>() / std::log(2.0));
   const nlohmann::json json = {{"val_bits_per_dim", val.bitsPerDim()},
                                {"test_bits_per_dim", test.bitsPerDim()},
                                {"test_nelbo_nats_per_dim", test.nelbo.item<double>()}};

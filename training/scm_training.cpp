@@ -52,8 +52,7 @@ StageResult trainScm(const ScmTrainingOptions& options, WorkMonitor& monitor) {
   StageResult result;
   const auto start = std::chrono::steady_clock::now();
   const std::string runDir = options.modelDir + "/runs/scm";
-  if (train(*scm, schedule, hooks, runDir, monitor.cancelFlag()) ==
-      TrainingOutcome::Interrupted) {
+  if (train(*scm, schedule, hooks, runDir, monitor.cancelFlag()) == TrainingOutcome::Interrupted) {
     monitor.note("\ninterrupted; the checkpoint in " + runDir +
                  " is complete: run the same command to resume");
     return result;
@@ -64,15 +63,16 @@ StageResult trainScm(const ScmTrainingOptions& options, WorkMonitor& monitor) {
   torch::NoGradGuard noGrad;
   scm->eval();
   nlohmann::json heldOut;
-  result.report = formatText(
-      "held-out log-likelihood per subject (nats; natural units)\n%-18s %12s %12s\n", "variable",
-      "val", "test");
+  result.report =
+      formatText("held-out log-likelihood per subject (nats; natural units)\n%-18s %12s %12s\n",
+                 "variable", "val", "test");
   const auto test = data::attributeTensor(manifest, graph, "test");
   const auto valLl = scm->logProb(validation).mean(0), testLl = scm->logProb(test).mean(0);
   for (size_t v = 0; v < graph.variables().size(); ++v) {
     const auto& name = graph.variables()[v].name;
-    result.report += formatText("%-18s %12.4f %12.4f\n", name.c_str(),
-                                valLl[int64_t(v)].item<double>(), testLl[int64_t(v)].item<double>());
+    result.report +=
+        formatText("%-18s %12.4f %12.4f\n", name.c_str(), valLl[int64_t(v)].item<double>(),
+                   testLl[int64_t(v)].item<double>());
     heldOut[name] = {{"val", valLl[int64_t(v)].item<double>()},
                      {"test", testLl[int64_t(v)].item<double>()}};
   }
@@ -86,8 +86,8 @@ StageResult trainScm(const ScmTrainingOptions& options, WorkMonitor& monitor) {
                               {"train_subjects", trainSet.size(0)},
                               {"seconds", result.seconds},
                               {"held_out_log_likelihood", heldOut}});
-  result.report += formatText("saved the SCM to %s/model.json (%.1f s)\n",
-                              options.modelDir.c_str(), result.seconds);
+  result.report += formatText("saved the SCM to %s/model.json (%.1f s)\n", options.modelDir.c_str(),
+                              result.seconds);
   result.completed = true;
   return result;
 }

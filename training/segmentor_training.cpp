@@ -72,10 +72,9 @@ StageResult trainSegmentor(const SegmentorTrainingOptions& options, WorkMonitor&
     return result;
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const auto scores = evaluation::scoreSegmentor(*segmentor, valSet, stage.graph, stage.device);
-  result.report =
-      evaluation::segmentationTable(*segmentor, scores, valSet.images.size(0), "val");
-  saveStage(options.modelDir, options.component, config.toJson(), *segmentor, stage,
-            result.seconds, evaluation::segmentationJson(*segmentor, scores));
+  result.report = evaluation::segmentationTable(*segmentor, scores, valSet.images.size(0), "val");
+  saveStage(options.modelDir, options.component, config.toJson(), *segmentor, stage, result.seconds,
+            evaluation::segmentationJson(*segmentor, scores));
   result.report += formatText("saved %s to %s/model.json (%.0f s)\n", options.component.c_str(),
                               options.modelDir.c_str(), result.seconds);
   result.completed = true;

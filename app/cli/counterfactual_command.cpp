@@ -43,9 +43,9 @@ int runCounterfactualCommand(const std::vector<std::string>& arguments) {
   options.seed = std::uint64_t(parser.getInteger("seed", 0, 1L << 40));
   options.rangePolicy = parser.has("clamp") ? OutOfRangePolicy::Clamp : OutOfRangePolicy::Reject;
   const std::string outDir = parser.get("out");
-  const session::CounterfactualOutcome outcome = session::runCounterfactualJob(
-      {parser.get("model"), parser.get("image"), outDir, parser.all("attr"), parser.all("do"),
-       options});
+  const session::CounterfactualOutcome outcome =
+      session::runCounterfactualJob({parser.get("model"), parser.get("image"), outDir,
+                                     parser.all("attr"), parser.all("do"), options});
   const CausalGraph& graph = outcome.graph;
   const CounterfactualResult& result = outcome.result;
 

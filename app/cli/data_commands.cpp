@@ -21,9 +21,8 @@ int check(const std::vector<std::string>& arguments) {
   if (!parser.parse(arguments)) return 0;
   const double tolerance = parser.getNumber("tolerance") / 100.0;
   ConsoleMonitor monitor;
-  const data::DatasetCheck check =
-      data::checkDataset(parser.get("data"), parser.has("graph") ? parser.get("graph") : "",
-                         monitor);
+  const data::DatasetCheck check = data::checkDataset(
+      parser.get("data"), parser.has("graph") ? parser.get("graph") : "", monitor);
   std::printf("%zu rows, %ld with masks\n", check.rows, check.rowsWithMasks);
   bool ok = true;
   if (!check.structures.empty()) {

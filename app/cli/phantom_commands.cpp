@@ -8,9 +8,9 @@
 #include "argument_parser.h"
 #include "console_progress.h"
 #include "interrupt.h"
+#include "phantom_counterfactual.h"
 #include "phantom_dataset.h"
 #include "phantom_gallery.h"
-#include "phantom_counterfactual.h"
 #include "png_io.h"
 
 namespace cfx::cli {
@@ -75,8 +75,7 @@ int counterfactual(const std::vector<std::string>& arguments) {
 
   std::printf("%-16s %10s %14s\n", "variable", "factual", "counterfactual");
   for (const auto& v : dataset.graph.variables()) {
-    const double before = result.factual.get(v.name),
-                 after = result.subject.attributes.get(v.name);
+    const double before = result.factual.get(v.name), after = result.subject.attributes.get(v.name);
     const char* mark = result.intervened.count(v.name)
                            ? "  (intervened)"
                            : (before != after ? "  (changed via the SCM)" : "");

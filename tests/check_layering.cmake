@@ -1,5 +1,5 @@
 # Fails when a library folder includes a header of a folder above it (or beside it without being
-# allowed to). Run by CTest as `cmake -DSOURCE_DIR=... -P check_layering.cmake`; also at configure
+# allowed to), or a header of Qt, DCMTK or OpenCV outside the folders that own those. Run by CTest as `cmake -DSOURCE_DIR=... -P check_layering.cmake`; also at configure
 # time, so a wrong include stops the build before it compiles.
 #
 # The direction, bottom to top:
@@ -16,6 +16,12 @@ set(allowed_training core io phantom report data evaluation)
 set(allowed_session core io report)
 set(allowed_ui core io report session)
 set(layers core io phantom report data evaluation training session ui)
+
+# Other projects' headers a folder may include, by the first part of the path (<dcmtk/...>) or, for
+# Qt, by its class-name headers (<QWidget>). The engine knows nothing of Qt, files or DICOM.
+set(foreign_dcmtk io)
+set(foreign_opencv2 io report)
+set(foreign_qt ui)
 
 if(NOT SOURCE_DIR)
   message(FATAL_ERROR "check_layering: pass -DSOURCE_DIR=<the project's root>")
@@ -42,6 +48,20 @@ foreach(layer IN LISTS layers)
   file(GLOB_RECURSE sources RELATIVE "${SOURCE_DIR}" "${SOURCE_DIR}/${layer}/*.h"
        "${SOURCE_DIR}/${layer}/*.cpp")
   foreach(source IN LISTS sources)
+    file(STRINGS "${SOURCE_DIR}/${source}" foreign REGEX "^[ \t]*#[ \t]*include[ \t]*<")
+    foreach(line IN LISTS foreign)
+      string(REGEX REPLACE "^[ \t]*#[ \t]*include[ \t]*<([^>/]+).*" "\\1" root "${line}")
+      if(root MATCHES "^Q")
+        set(root qt)
+      endif()
+      if(DEFINED foreign_${root})
+        list(FIND foreign_${root} ${layer} found)
+        if(found EQUAL -1)
+          list(JOIN foreign_${root} ", " users)
+          list(APPEND violations "${source} includes <${root}/...>, which only ${users} may use")
+        endif()
+      endif()
+    endforeach()
     file(STRINGS "${SOURCE_DIR}/${source}" includes REGEX "^[ \t]*#[ \t]*include[ \t]*\"")
     foreach(line IN LISTS includes)
       string(REGEX REPLACE "^[ \t]*#[ \t]*include[ \t]*\"([^\"]+)\".*" "\\1" included "${line}")
@@ -63,7 +83,7 @@ endforeach()
 
 if(violations)
   list(JOIN violations "\n  " text)
-  message(FATAL_ERROR "check_layering: a library includes a header of a library above it:\n  "
+  message(FATAL_ERROR "check_layering: these includes break the layering:\n  "
                       "${text}\n(the direction is in tests/check_layering.cmake and the README)")
 endif()
 message(STATUS "check_layering: every include follows the layering")

@@ -278,8 +278,9 @@ CounterfactualEvaluation evaluateCounterfactuals(const CounterfactualEvaluationO
       const std::string unit = v.unit.empty() ? "" : " " + v.unit;
       example.caption =
           "Subject " + set.ids[size_t(p.subject)] + ": do(" + variable + " = " +
-          formatCell(p.target, "%.2f") + unit + ") from " + formatCell(observed.at(variable), "%.2f") +
-          "; the evaluation measures " + formatCell(after.values.at(variable), "%.2f") +
+          formatCell(p.target, "%.2f") + unit + ") from " +
+          formatCell(observed.at(variable), "%.2f") + "; the evaluation measures " +
+          formatCell(after.values.at(variable), "%.2f") +
           " on the counterfactual. Columns: original, counterfactual, difference (counterfactual "
           "minus original, red where brighter)" +
           (!truth.empty() ? ", true counterfactual rendered by the phantom, its difference "
@@ -374,12 +375,13 @@ CounterfactualEvaluation evaluateCounterfactuals(const CounterfactualEvaluationO
         entry["locality"]["true_counterfactual_outside_descendants_l1"] =
             r.truthOutsideAffected.value();
       }
-      localityRows.push_back(
-          {v.name, std::to_string(r.n), formatCell(r.localityInside.value()),
-           formatCell(r.localityOutside.value()), phantom ? formatCell(r.truthOutside.value()) : "-",
-           formatCell(r.localityOutsideAffected.value()),
-           phantom ? formatCell(r.truthOutsideAffected.value()) : "-", formatCell(r.localityRatio.value()),
-           formatCell(r.drift.value()), formatCell(r.reversibility.value())});
+      localityRows.push_back({v.name, std::to_string(r.n), formatCell(r.localityInside.value()),
+                              formatCell(r.localityOutside.value()),
+                              phantom ? formatCell(r.truthOutside.value()) : "-",
+                              formatCell(r.localityOutsideAffected.value()),
+                              phantom ? formatCell(r.truthOutsideAffected.value()) : "-",
+                              formatCell(r.localityRatio.value()), formatCell(r.drift.value()),
+                              formatCell(r.reversibility.value())});
     }
     if (phantom) {
       entry["truth"] = {{"l1", r.truthL1.value()},
@@ -391,7 +393,8 @@ CounterfactualEvaluation evaluateCounterfactuals(const CounterfactualEvaluationO
         entry["truth"]["input_mape"] = r.inputRelativeError.value();
       }
       truthRows.push_back({v.name, std::to_string(r.n), formatCell(r.truthL1.value()),
-                           formatCell(r.inputToTruthL1.value()), formatCell(r.truthSsim.value(), "%.4f"),
+                           formatCell(r.inputToTruthL1.value()),
+                           formatCell(r.truthSsim.value(), "%.4f"),
                            formatCell(r.truthAreaError.value()),
                            formatCell(100 * r.truthMeasuredRelativeError.value(), "%.2f %%")});
     }

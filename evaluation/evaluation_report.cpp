@@ -84,8 +84,8 @@ std::string fineTuningRecipe(const nlohmann::json& f) {
               setting(f, "locality_dilation", "%.0f") + " px)";
   recipe += "; interventions: " + text(f, "intervention_values");
   if (text(f, "intervention_values") == "relative")
-    recipe +=
-        " " + setting(f, "relative_change_min", "%g") + "-" + setting(f, "relative_change_max", "%g");
+    recipe += " " + setting(f, "relative_change_min", "%g") + "-" +
+              setting(f, "relative_change_max", "%g");
   recipe += "; epsilon " + setting(f, "epsilon_nats_per_dim", "%.4f") + " nats/dim, damping " +
             setting(f, "damping", "%g");
   if (f.contains("final_lambda")) recipe += ", final lambda " + setting(f, "final_lambda", "%.3f");

@@ -21,10 +21,7 @@ std::string formatText(const char* format, ...) {
 }
 
 std::string formatCell(double value, const char* spec) {
-  if (std::isnan(value)) return "-";
-  char buffer[64];
-  std::snprintf(buffer, sizeof buffer, spec, value);
-  return buffer;
+  return std::isnan(value) ? "-" : formatText(spec, value);
 }
 
 }  // namespace cfx

@@ -43,7 +43,6 @@ StageResult trainScm(const ScmTrainingOptions& options, WorkMonitor& monitor) {
     return std::map<std::string, double>{
         {"val_log_likelihood", scm->logProb(validation).sum(1).mean().item<double>()}};
   };
-  monitor.begin("train scm", long(schedule.steps));
   hooks.progress = [&](const TrainingProgress& p) {
     char detail[96];
     std::snprintf(detail, sizeof detail, "nll %.3f", p.loss);
@@ -52,12 +51,7 @@ StageResult trainScm(const ScmTrainingOptions& options, WorkMonitor& monitor) {
   StageResult result;
   const auto start = std::chrono::steady_clock::now();
   const std::string runDir = options.modelDir + "/runs/scm";
-  if (train(*scm, schedule, hooks, runDir, monitor.cancelFlag()) == TrainingOutcome::Interrupted) {
-    monitor.note("\ninterrupted; the checkpoint in " + runDir +
-                 " is complete: run the same command to resume");
-    return result;
-  }
-  monitor.finish();
+  if (!trainMonitored(*scm, schedule, hooks, runDir, "train scm", monitor)) return result;
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   torch::NoGradGuard noGrad;

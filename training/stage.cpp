@@ -47,9 +47,21 @@ data::ImageSet loadSplit(const Stage& stage, const std::string& split, bool mask
   return set;
 }
 
+bool trainMonitored(torch::nn::Module& model, const TrainingOptions& options,
+                    const TrainingHooks& hooks, const std::string& runDir, const std::string& label,
+                    WorkMonitor& monitor) {
+  monitor.begin(label, long(options.steps));
+  if (train(model, options, hooks, runDir, monitor.cancelFlag()) == TrainingOutcome::Interrupted) {
+    monitor.note("\ninterrupted; the checkpoint in " + runDir +
+                 " is complete: run the same command to resume");
+    return false;
+  }
+  monitor.finish();
+  return true;
+}
+
 bool runTraining(torch::nn::Module& model, const Stage& stage, TrainingHooks hooks,
                  const std::string& runDir, const std::string& label, WorkMonitor& monitor) {
-  monitor.begin(label, long(stage.options.steps));
   hooks.progress = [&](const TrainingProgress& p) {
     char detail[160];
     int used = std::snprintf(detail, sizeof detail, "loss %.4f", p.loss);
@@ -57,14 +69,7 @@ bool runTraining(torch::nn::Module& model, const Stage& stage, TrainingHooks hoo
       used += std::snprintf(detail + used, sizeof detail - size_t(used), "  %s %.4f", k.c_str(), v);
     monitor.update(long(p.step), detail);
   };
-  if (train(model, stage.options, hooks, runDir, monitor.cancelFlag()) ==
-      TrainingOutcome::Interrupted) {
-    monitor.note("\ninterrupted; the checkpoint in " + runDir +
-                 " is complete: run the same command to resume");
-    return false;
-  }
-  monitor.finish();
-  return true;
+  return trainMonitored(model, stage.options, hooks, runDir, label, monitor);
 }
 
 void saveStage(const std::string& modelDir, const std::string& component,

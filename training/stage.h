@@ -42,7 +42,13 @@ struct Stage {
 Stage prepareStage(const StageOptions& options, WorkMonitor& monitor);
 data::ImageSet loadSplit(const Stage& stage, const std::string& split, bool masks,
                          WorkMonitor& monitor);
-// Trains with progress; false when interrupted (the checkpoint is then complete).
+// The training loop under `monitor`: one progress task (hooks.progress updates it), the monitor's
+// cancel flag, and on interruption a note that says how to resume. False when interrupted (the
+// checkpoint is then complete).
+bool trainMonitored(torch::nn::Module& model, const TrainingOptions& options,
+                    const TrainingHooks& hooks, const std::string& runDir, const std::string& label,
+                    WorkMonitor& monitor);
+// trainMonitored with the stage's schedule and the loss and validation figures as progress.
 bool runTraining(torch::nn::Module& model, const Stage& stage, TrainingHooks hooks,
                  const std::string& runDir, const std::string& label, WorkMonitor& monitor);
 // Adds a trained network to the model folder with what is needed to reproduce and judge it.

@@ -36,7 +36,8 @@ void registerDecoders() {
 
 std::string getString(DcmItem& item, const DcmTagKey& tag) {
   OFString value;
-  return item.findAndGetOFString(tag, value).good() ? std::string(value.c_str()) : std::string();
+  return item.findAndGetOFStringArray(tag, value).good() ? std::string(value.c_str())
+                                                         : std::string();
 }
 
 // "063Y", "018M", "012W", "100D" -> years.
@@ -163,6 +164,9 @@ Radiograph readDicom(const std::string& path) {
   id.sopClassUid = getString(ds, DCM_SOPClassUID);
   id.sopInstanceUid = getString(ds, DCM_SOPInstanceUID);
   id.modality = getString(ds, DCM_Modality);
+  id.patientOrientation = getString(ds, DCM_PatientOrientation);
+  id.bodyPartExamined = getString(ds, DCM_BodyPartExamined);
+  id.laterality = getString(ds, DCM_Laterality);
   meta.dicom = id;
   return result;
 }
@@ -199,6 +203,12 @@ void writeDicom(const std::string& path, const GrayImage& image, const Radiograp
   put(ds, DCM_Modality, "OT", path);
   put(ds, DCM_SeriesNumber, std::to_string(options.seriesNumber), path);
   put(ds, DCM_SeriesDescription, options.seriesDescription, path);
+  // Every image here is a chest radiograph: an unpaired body part, so Laterality (Type 2C) is
+  // present only when the source had it; PatientOrientation (Type 2C, required without an image
+  // plane) is the source's, empty when unknown. dciodvfy checks both.
+  put(ds, DCM_BodyPartExamined, id.bodyPartExamined.empty() ? "CHEST" : id.bodyPartExamined, path);
+  if (!id.laterality.empty()) put(ds, DCM_Laterality, id.laterality, path);
+  put(ds, DCM_PatientOrientation, id.patientOrientation, path);
   put(ds, DCM_InstanceNumber, "1", path);
   put(ds, DCM_ContentDate, date, path);
   put(ds, DCM_ContentTime, time, path);

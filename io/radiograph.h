@@ -14,6 +14,7 @@ struct DicomIdentity {
       referringPhysician;
   std::string sopClassUid, sopInstanceUid;  // of the source image itself
   std::string modality;
+  std::string patientOrientation, bodyPartExamined, laterality;  // e.g. "L\\F", "CHEST", ""
 };
 
 struct RadiographMetadata {

@@ -14,6 +14,8 @@
 namespace cfx::session {
 namespace fs = std::filesystem;
 
+const char* const kCounterfactualSeriesDescription = "SYNTHETIC COUNTERFACTUAL - NOT FOR DIAGNOSIS";
+
 ExportedFiles exportCounterfactual(const Study& study, const CounterfactualResult& result,
                                    const ExportRequest& request) {
   const int size = study.factual.width;
@@ -58,7 +60,7 @@ ExportedFiles exportCounterfactual(const Study& study, const CounterfactualResul
     if (result.scalars.counterfactual.count("age"))
       meta.patientAgeYears = result.scalars.counterfactual.at("age");
     io::writeDicom(paths["counterfactual.dcm"], atInputSize, meta,
-                   {"SYNTHETIC COUNTERFACTUAL - NOT FOR DIAGNOSIS",
+                   {kCounterfactualSeriesDescription,
                     "Counterfactual by cfx (Seg-CFT deep SCM), model " +
                         fs::absolute(request.modelDir).string() + ", intervention do(" + what + ")",
                     true, 900});

@@ -9,6 +9,9 @@
 
 namespace cfx::session {
 
+// The series description of every counterfactual DICOM we write (and what a PACS retrieval skips).
+extern const char* const kCounterfactualSeriesDescription;
+
 // What is written for one counterfactual: the files the explorer's Export and `cfx
 // counterfactual` produce, under the same names.
 struct ExportRequest {

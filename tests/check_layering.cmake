@@ -5,21 +5,23 @@
 # The direction, bottom to top:
 #   core -> (io, phantom, report) -> data -> evaluation -> training
 #   core -> (io, report) -> session -> ui -> app
+#   core -> io -> pacs -> session
 # Each folder lists every folder whose headers it may include (not only its direct neighbours).
 set(allowed_core "")
 set(allowed_io core)
 set(allowed_phantom core)
 set(allowed_report core)
+set(allowed_pacs core io)
 set(allowed_data core io phantom report)
 set(allowed_evaluation core io phantom report data)
 set(allowed_training core io phantom report data evaluation)
-set(allowed_session core io report)
-set(allowed_ui core io report session)
-set(layers core io phantom report data evaluation training session ui)
+set(allowed_session core io report pacs)
+set(allowed_ui core io report pacs session)
+set(layers core io pacs phantom report data evaluation training session ui)
 
 # Other projects' headers a folder may include, by the first part of the path (<dcmtk/...>) or, for
 # Qt, by its class-name headers (<QWidget>). The engine knows nothing of Qt, files or DICOM.
-set(foreign_dcmtk io)
+set(foreign_dcmtk io pacs)
 set(foreign_opencv2 io report)
 set(foreign_qt ui)
 

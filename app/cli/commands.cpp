@@ -13,6 +13,7 @@
 #include "figure_command.h"
 #include "interrupt.h"
 #include "network_commands.h"
+#include "pacs_commands.h"
 #include "phantom_commands.h"
 #include "scm_commands.h"
 #include "train_all_command.h"
@@ -30,7 +31,7 @@ int dispatch(
       return run({arguments.begin() + 1, arguments.end()});
     names += std::string(names.empty() ? "" : ", ") + name;
   }
-  throw UsageError(std::string("expected one of: ") + names + " (cfx " + verb + " STAGE --help)");
+  throw UsageError(std::string("expected one of: ") + names + " (cfx " + verb + " VERB --help)");
 }
 
 int runTrainCommand(const std::vector<std::string>& arguments) {
@@ -53,6 +54,16 @@ int runEvaluateCommand(const std::vector<std::string>& arguments) {
                    {"counterfactuals", runEvaluateSuite}});
 }
 
+int runPacsCommand(const std::vector<std::string>& arguments) {
+  return dispatch(arguments, "pacs",
+                  {{"echo", runPacsEcho},
+                   {"find", runPacsFind},
+                   {"get", runPacsGet},
+                   {"store", runPacsStore},
+                   {"nodes", runPacsNodes},
+                   {"add-node", runPacsAddNode}});
+}
+
 struct Command {
   const char* name;
   const char* summary;
@@ -66,6 +77,8 @@ const Command kCommands[] = {
     {"counterfactual",
      "the counterfactual of one radiograph under interventions (PNG, DICOM, JSON)",
      runCounterfactualCommand},
+    {"pacs", "DICOM networking: echo, find, get and store studies on a PACS; nodes",
+     runPacsCommand},
     {"bench", "time abduction, a slider move and training at several sizes, CPU and GPU",
      runBenchCommand},
     {"figure", "reconstructions and counterfactuals for every variable, with difference maps",

@@ -3,11 +3,19 @@
 #include <algorithm>
 #include <cstdio>
 
+#include <filesystem>
+#include <optional>
+
 #include "argument_parser.h"
+#include "console_monitor.h"
 #include "counterfactual_engine.h"
 #include "counterfactual_job.h"
 #include "device.h"
+#include "pacs_client.h"
+#include "pacs_options.h"
+#include "pacs_study.h"
 #include "runtime_options.h"
+#include "temporary_folder.h"
 
 namespace cfx::cli {
 
@@ -23,9 +31,11 @@ int runCounterfactualCommand(const std::vector<std::string>& arguments) {
       "Writes counterfactual.png, factual.png, difference.png (at the model's size),\n"
       "counterfactual.json, counterfactual_input_size.png for an input of another size (the\n"
       "model's edit upsampled onto the input) and, for a DICOM input, counterfactual.dcm at the\n"
-      "input's size and spacing (a derived image marked synthetic).");
+      "input's size and spacing (a derived image marked synthetic).\n"
+      "With --pacs NODE --study UID the radiograph is retrieved from a PACS (the study's first\n"
+      "series with a usable chest image); --send stores counterfactual.dcm back as a new series.");
   parser.required("model", "MODEL_DIR", "model folder (scm, hvae, segmentor)")
-      .required("image", "FILE", "radiograph: DICOM or PNG")
+      .option("image", "FILE", "radiograph: DICOM or PNG (or --pacs and --study)")
       .repeated("attr", "VAR=VALUE", "observed value of a variable (e.g. age=63, sex=F)")
       .repeated("do", "VAR=VALUE",
                 "intervention; repeat for several; none gives the reconstruction")
@@ -33,9 +43,16 @@ int runCounterfactualCommand(const std::vector<std::string>& arguments) {
       .option("particles", "K", "abductions averaged; > 1 also writes variance.png", "1")
       .option("temperature", "T", "latent abduction temperature", "1")
       .option("seed", "S", "abduction seed", "0")
-      .flag("clamp", "clamp intervened values into the supported range instead of refusing");
+      .flag("clamp", "clamp intervened values into the supported range instead of refusing")
+      .option("study", "UID", "Study Instance UID to retrieve from --pacs")
+      .flag("send", "store counterfactual.dcm on --pacs (a new series of the source study)");
+  declareNodeOptions(parser, "pacs", false);
   declareRuntimeOptions(parser);
   if (!parser.parse(arguments)) return 0;
+  if (parser.has("image") == parser.has("study"))
+    throw UsageError("give either --image FILE or --pacs NODE --study UID");
+  if ((parser.has("study") || parser.has("send")) && !parser.has("pacs"))
+    throw UsageError("--study and --send need --pacs NODE");
   EngineOptions options;
   options.device = applyRuntimeOptions(parser);
   options.particles = int(parser.getInteger("particles", 1, 256));
@@ -43,9 +60,25 @@ int runCounterfactualCommand(const std::vector<std::string>& arguments) {
   options.seed = std::uint64_t(parser.getInteger("seed", 0, 1L << 40));
   options.rangePolicy = parser.has("clamp") ? OutOfRangePolicy::Clamp : OutOfRangePolicy::Reject;
   const std::string outDir = parser.get("out");
-  const session::CounterfactualOutcome outcome =
-      session::runCounterfactualJob({parser.get("model"), parser.get("image"), outDir,
-                                     parser.all("attr"), parser.all("do"), options});
+  std::optional<pacs::PacsClient> client;
+  if (parser.has("pacs")) client.emplace(nodeFromOptions(parser, "pacs"));
+  std::string image = parser.has("image") ? parser.get("image") : "";
+  // A retrieved study lives in a temporary folder for the length of the command.
+  io::TemporaryFolder retrieved("cfx-pacs-");
+  if (parser.has("study")) {
+    ConsoleMonitor monitor;
+    const session::RetrievedStudy study =
+        session::retrieveChestImage(*client, parser.get("study"), retrieved.path(), monitor);
+    for (const auto& line : study.skipped) std::printf("skipped %s\n", line.c_str());
+    std::printf("retrieved %d instance(s) of study %s from %s in %.2f s; using %s (%s)\n",
+                study.instancesRetrieved, parser.get("study").c_str(),
+                pacs::describe(client->node()).c_str(), study.seconds,
+                std::filesystem::path(study.imagePath).filename().string().c_str(),
+                study.series.modality.c_str());
+    image = study.imagePath;
+  }
+  const session::CounterfactualOutcome outcome = session::runCounterfactualJob(
+      {parser.get("model"), image, outDir, parser.all("attr"), parser.all("do"), options});
   const CausalGraph& graph = outcome.graph;
   const CounterfactualResult& result = outcome.result;
 
@@ -68,6 +101,17 @@ int runCounterfactualCommand(const std::vector<std::string>& arguments) {
   for (const auto& note : result.scalars.notes) std::printf("note: %s\n", note.c_str());
   std::printf("prediction %.1f ms on %s; wrote %s\n", result.milliseconds,
               describeDevice(options.device).c_str(), outDir.c_str());
+  if (parser.has("send")) {
+    const auto dicom = std::find_if(
+        outcome.files.written.begin(), outcome.files.written.end(),
+        [](const std::string& path) { return std::filesystem::path(path).extension() == ".dcm"; });
+    if (dicom == outcome.files.written.end())
+      throw UsageError("--send: the input is not DICOM, so there is no counterfactual.dcm to send");
+    const auto stored = client->store(*dicom);
+    std::printf("stored counterfactual.dcm on %s as %s (a new series) in %.2f s\n",
+                pacs::describe(client->node()).c_str(), stored.sopInstanceUid.c_str(),
+                stored.seconds);
+  }
   return 0;
 }
 

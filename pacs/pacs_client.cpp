@@ -242,10 +242,13 @@ RetrievedSeries PacsClient::retrieveSeries(const std::string& studyInstanceUid,
         throw Interrupted{};
       }
       association.check(sent, "after " + std::to_string(result.files.size()) + " instance(s)");
-      if (!responses.list.empty() && responses.list.back()->m_status == 0xA801)
-        association.fail("the node does not know our move destination '" + receiver.aeTitle() +
-                         "' (add it to the node's modalities with this host and port " +
-                         std::to_string(node_.receivePort) + ", or retrieve with C-GET)");
+      // Nodes answer an unknown destination with 0xA801 or, like Orthanc, a bare 0xC000.
+      if (!responses.list.empty() && isFailure(responses.list.back()->m_status) &&
+          result.files.empty())
+        association.fail("the node answered " + describeStatus(responses.list.back()->m_status) +
+                         " and sent nothing: does it know our move destination '" +
+                         receiver.aeTitle() + "' at this host and port " +
+                         std::to_string(node_.receivePort) + "? (or retrieve with C-GET)");
       checkFinalStatus(association, responses);
       if (!responses.list.empty()) result.failed = responses.list.back()->m_numberOfFailedSubops;
     }

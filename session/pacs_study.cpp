@@ -53,11 +53,14 @@ RetrievedStudy retrieveChestImage(pacs::PacsClient& client, const std::string& s
     return isRadiograph(a) && !isRadiograph(b);
   });
   RetrievedStudy result;
-  for (const pacs::SeriesMatch& candidate : series) {
-    if (const std::string reason = reasonToSkip(candidate); !reason.empty()) {
-      result.skipped.push_back(label(candidate) + ": " + reason);
-      continue;
-    }
+  std::vector<pacs::SeriesMatch> candidates;
+  for (const pacs::SeriesMatch& one : series) {
+    if (const std::string reason = reasonToSkip(one); !reason.empty())
+      result.skipped.push_back(label(one) + ": " + reason);
+    else
+      candidates.push_back(one);
+  }
+  for (const pacs::SeriesMatch& candidate : candidates) {
     const fs::path folder = fs::path(cacheDir) / candidate.seriesInstanceUid;
     const pacs::RetrievedSeries retrieved =
         client.retrieveSeries(studyInstanceUid, candidate.seriesInstanceUid, folder.string(),

@@ -9,6 +9,7 @@
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QHBoxLayout>
+#include <QInputDialog>
 #include <QLabel>
 #include <QListWidget>
 #include <QMenuBar>
@@ -19,13 +20,20 @@
 #include <QSettings>
 #include <QSlider>
 #include <QSplitter>
+#include <QStandardPaths>
 #include <QStatusBar>
+#include <QTemporaryDir>
+#include <QTimer>
 #include <QToolBar>
 #include <QVBoxLayout>
 
+#include "background_task.h"
+#include "dicom_io.h"
 #include "difference_map.h"
 #include "image_conversion.h"
 #include "image_view.h"
+#include "pacs_client.h"
+#include "pacs_dialog.h"
 #include "variable_panel.h"
 
 namespace cfx::ui {
@@ -80,6 +88,11 @@ MainWindow::MainWindow(ExplorerOptions options, QWidget* parent)
   connect(worker_, &EngineWorker::predicted, this, &MainWindow::onPredicted);
   connect(worker_, &EngineWorker::failed, this, &MainWindow::onFailed);
   connect(worker_, &EngineWorker::exported, this, [this](const QStringList& files) {
+    if (pendingSend_ && sendFolder_ && !files.isEmpty() &&
+        QFileInfo(files.first()).absolutePath() == QDir(sendFolder_->path()).absolutePath()) {
+      storeExported(files);
+      return;
+    }
     statusBar()->showMessage(QString("exported %1 files to %2")
                                  .arg(files.size())
                                  .arg(QFileInfo(files.value(0)).absolutePath()),
@@ -94,6 +107,7 @@ MainWindow::MainWindow(ExplorerOptions options, QWidget* parent)
 }
 
 MainWindow::~MainWindow() {
+  sendTask_.reset();  // waits for a store in flight
   thread_.quit();
   thread_.wait();
 }
@@ -221,6 +235,10 @@ void MainWindow::buildMenus() {
     const QString dir = QFileDialog::getExistingDirectory(this, "Open a folder of studies");
     if (!dir.isEmpty()) openPath(dir);
   });
+  file->addAction("Open from &PACS…", QKeySequence("Ctrl+Shift+P"), this, [this] {
+    pacsDialog()->show();
+    pacsDialog()->raise();
+  });
   recentMenu_ = file->addMenu("&Recent");
   rebuildRecentMenu();
   file->addAction("Load &model…", QKeySequence("Ctrl+M"), this, [this] {
@@ -230,6 +248,8 @@ void MainWindow::buildMenus() {
   file->addSeparator();
   file->addAction("&Export counterfactual…", QKeySequence("Ctrl+E"), this,
                   &MainWindow::chooseExportFolder);
+  file->addAction("&Send counterfactual to PACS…", QKeySequence("Ctrl+Shift+S"), this,
+                  &MainWindow::chooseNodeAndSend);
   file->addSeparator();
   file->addAction("&Quit", QKeySequence::Quit, this, &QWidget::close);
 
@@ -252,7 +272,8 @@ void MainWindow::buildMenus() {
     QMessageBox::information(
         this, "Keyboard shortcuts",
         "Ctrl+O open a radiograph\nCtrl+Shift+O open a folder of studies\nCtrl+M load a model\n"
-        "Ctrl+E export\nCtrl+R reset every intervention\nO overlays on/off\nF fit the images\n"
+        "Ctrl+Shift+P open from a PACS\nCtrl+E export\nCtrl+Shift+S send to a PACS\nCtrl+R reset "
+        "every intervention\nO overlays on/off\nF fit the images\n"
         "W reset window/level\nU uncertainty view\nWheel: zoom, drag: pan (all views follow)");
   });
   help->addAction("&About", this, [this] {
@@ -300,6 +321,118 @@ void MainWindow::chooseExportFolder() {
   }
   const QString dir = QFileDialog::getExistingDirectory(this, "Export into folder");
   if (!dir.isEmpty()) exportTo(dir);
+}
+
+PacsDialog* MainWindow::pacsDialog() {
+  if (!pacsDialog_) {
+    PacsDialogOptions options;
+    options.nodesFile = options_.pacsNodesFile.isEmpty()
+                            ? QString::fromStdString(pacs::defaultNodesPath())
+                            : options_.pacsNodesFile;
+    options.cacheDir =
+        options_.pacsCacheDir.isEmpty()
+            ? QStandardPaths::writableLocation(QStandardPaths::CacheLocation) + "/pacs"
+            : options_.pacsCacheDir;
+    options.dialogs = options_.dialogs;
+    pacsDialog_ = new PacsDialog(options, this);
+    connect(pacsDialog_, &PacsDialog::studyRetrieved, this,
+            [this](const QString& path, const QString& description) {
+              statusBar()->showMessage("retrieved " + description, 8000);
+              openPath(path);
+              pacsDialog_->hide();
+            });
+  }
+  return pacsDialog_;
+}
+
+void MainWindow::chooseNodeAndSend() {
+  const QString nodesFile = options_.pacsNodesFile.isEmpty()
+                                ? QString::fromStdString(pacs::defaultNodesPath())
+                                : options_.pacsNodesFile;
+  std::vector<pacs::PacsNode> nodes;
+  try {
+    if (QFileInfo::exists(nodesFile)) nodes = pacs::loadNodes(nodesFile.toStdString());
+  } catch (const std::exception& e) {
+    onFailed("Cannot send to PACS", e.what());
+    return;
+  }
+  if (nodes.empty()) {
+    onFailed("Cannot send to PACS",
+             "No PACS node is saved yet: add one in File > Open from PACS (Save node).");
+    return;
+  }
+  QStringList names;
+  int current = 0;
+  const QString last = QSettings().value("pacs/lastNode").toString();
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    names << QString::fromStdString(nodes[i].name + "  (" + pacs::describe(nodes[i]) + ")");
+    if (QString::fromStdString(nodes[i].name) == last) current = int(i);
+  }
+  bool ok = false;
+  const QString chosen = QInputDialog::getItem(
+      this, "Send counterfactual to PACS",
+      "The synthetic counterfactual goes to the PACS as a new series of the source study,\n"
+      "marked SYNTHETIC - NOT FOR DIAGNOSIS. Node:",
+      names, current, false, &ok);
+  if (ok) sendToPacs(nodes[size_t(names.indexOf(chosen))]);
+}
+
+void MainWindow::sendToPacs(const pacs::PacsNode& node) {
+  if (!view_ || !study_) {
+    onFailed("Nothing to send", "Open a radiograph and compute a counterfactual first.");
+    return;
+  }
+  if (!io::looksLikeDicom(study_->path.toStdString())) {
+    onFailed("Cannot send to PACS",
+             "The radiograph was not opened from DICOM, so there is no study to add the "
+             "counterfactual to.");
+    return;
+  }
+  if (sendTask_ || pendingSend_) {
+    onFailed("Cannot send to PACS", "A send is already in progress.");
+    return;
+  }
+  sendFolder_ = std::make_unique<QTemporaryDir>();
+  pendingSend_ = node;
+  busy_->setVisible(true);
+  statusBar()->showMessage("sending the counterfactual to " +
+                           QString::fromStdString(pacs::describe(node)) + " …");
+  Q_EMIT requestExport(sendFolder_->path());
+}
+
+void MainWindow::storeExported(const QStringList& files) {
+  QString dicom;
+  for (const QString& file : files)
+    if (file.endsWith(".dcm")) dicom = file;
+  const pacs::PacsNode node = *pendingSend_;
+  auto stored = std::make_shared<pacs::StoreResult>();
+  const std::string path = dicom.toStdString();
+  sendTask_ = std::make_unique<BackgroundTask>(nullptr, [node, path, stored](WorkMonitor&) {
+    if (path.empty()) throw std::runtime_error("the export wrote no counterfactual.dcm");
+    *stored = pacs::PacsClient(node).store(path);
+  });
+  const auto finish = [this] {
+    pendingSend_.reset();
+    busy_->setVisible(false);
+    // The task's thread may still be returning: let it end before it goes.
+    QTimer::singleShot(0, this, [this] {
+      sendTask_.reset();
+      sendFolder_.reset();
+    });
+  };
+  connect(sendTask_.get(), &BackgroundTask::succeeded, this, [this, node, stored, finish] {
+    finish();
+    statusBar()->showMessage(QString("sent the counterfactual to %1 as a new series (%2 s)")
+                                 .arg(QString::fromStdString(pacs::describe(node)))
+                                 .arg(stored->seconds, 0, 'f', 2),
+                             10000);
+    Q_EMIT pacsStored(QString::fromStdString(stored->sopInstanceUid));
+  });
+  connect(sendTask_.get(), &BackgroundTask::failed, this, [this, finish](const QString& message) {
+    finish();
+    onFailed("Cannot send to PACS", message);
+  });
+  sendTask_->start();
 }
 
 void MainWindow::onModelLoaded(const ModelInfo& info) {
@@ -388,6 +521,10 @@ void MainWindow::updateOverlays() {
 }
 
 void MainWindow::onFailed(const QString& what, const QString& message) {
+  if (what == "Cannot export" && pendingSend_) {  // the export for a send failed: no send
+    pendingSend_.reset();
+    sendFolder_.reset();
+  }
   lastError_ = what + ": " + message;
   statusBar()->showMessage(lastError_, 10000);
   if (what.startsWith("Cannot load the model")) modelLabel_->setText("no model");

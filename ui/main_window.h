@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "engine_worker.h"
+#include "pacs_node.h"
 
 class QCheckBox;
 class QLabel;
@@ -13,16 +14,21 @@ class QListWidget;
 class QMenu;
 class QProgressBar;
 class QSlider;
+class QTemporaryDir;
 
 namespace cfx::ui {
 
+class BackgroundTask;
 class ImageView;
+class PacsDialog;
 class VariablePanel;
 
 struct ExplorerOptions {
   QString modelDir;
   EngineOptions engine;
-  bool dialogs = true;  // false in tests: errors are recorded instead of shown modally
+  bool dialogs = true;    // false in tests: errors are recorded instead of shown modally
+  QString pacsNodesFile;  // PACS nodes, shared with `cfx pacs` (see pacs::defaultNodesPath)
+  QString pacsCacheDir;   // where studies retrieved from a PACS are kept
 };
 
 // The explorer: original | counterfactual | difference side by side (plus the uncertainty when
@@ -43,6 +49,10 @@ class MainWindow : public QMainWindow {
   quint64 latestRequest() const { return worker_->latestRequest().load(); }
   bool modelReady() const { return model_.has_value(); }
   bool studyReady() const { return study_.has_value(); }
+  // File > Open from PACS (created on first use, kept for the session).
+  PacsDialog* pacsDialog();
+  // Stores the current counterfactual's DICOM on `node` as a new series of the source study.
+  void sendToPacs(const pacs::PacsNode& node);
 
  Q_SIGNALS:
   void requestModel(const QString& dir);
@@ -54,6 +64,7 @@ class MainWindow : public QMainWindow {
   void counterfactualShown(quint64 id);
   void exportFinished(const QStringList& files);
   void errorShown(const QString& message);
+  void pacsStored(const QString& sopInstanceUid);
 
  protected:
   void dragEnterEvent(QDragEnterEvent* event) override;
@@ -73,6 +84,8 @@ class MainWindow : public QMainWindow {
   void rememberRecent(const QString& path);
   void rebuildRecentMenu();
   void chooseExportFolder();
+  void chooseNodeAndSend();
+  void storeExported(const QStringList& files);
 
   ExplorerOptions options_;
   QThread thread_;
@@ -93,6 +106,10 @@ class MainWindow : public QMainWindow {
   QLabel *deviceLabel_ = nullptr, *timeLabel_ = nullptr, *modelLabel_ = nullptr;
   QProgressBar* busy_ = nullptr;
   QMenu* recentMenu_ = nullptr;
+  PacsDialog* pacsDialog_ = nullptr;
+  std::optional<pacs::PacsNode> pendingSend_;
+  std::unique_ptr<QTemporaryDir> sendFolder_;
+  std::unique_ptr<BackgroundTask> sendTask_;
 };
 
 }  // namespace cfx::ui

@@ -196,7 +196,8 @@ void writeDicom(const std::string& path, const GrayImage& image, const Radiograp
   if (metadata.patientAgeYears) put(ds, DCM_PatientAge, formatAge(*metadata.patientAgeYears), path);
   put(ds, DCM_StudyDate, id.studyDate.empty() ? date : id.studyDate, path);
   put(ds, DCM_StudyTime, id.studyTime.empty() ? time : id.studyTime, path);
-  put(ds, DCM_StudyID, id.studyId, path);
+  // A study we create gets an ID (media directories index by it); a source's is kept as it is.
+  put(ds, DCM_StudyID, id.studyInstanceUid.empty() && id.studyId.empty() ? "1" : id.studyId, path);
   put(ds, DCM_AccessionNumber, id.accessionNumber, path);
   put(ds, DCM_ReferringPhysicianName, id.referringPhysician, path);
   if (!id.studyDescription.empty()) put(ds, DCM_StudyDescription, id.studyDescription, path);

@@ -85,7 +85,7 @@ class OrthancServer {
   // The node as a user would configure it.
   pacs::PacsNode node(pacs::RetrieveMethod method = pacs::RetrieveMethod::Get) const {
     pacs::PacsNode node;
-    node.name = "test";
+    node.name = "orthanc";
     node.calledAeTitle = kAeTitle;
     node.host = "127.0.0.1";
     node.port = dicomPort_;

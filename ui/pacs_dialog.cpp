@@ -165,8 +165,8 @@ void PacsDialog::buildForm() {
   results_->setSelectionBehavior(QAbstractItemView::SelectRows);
   results_->setSelectionMode(QAbstractItemView::SingleSelection);
   results_->setEditTriggers(QAbstractItemView::NoEditTriggers);
-  results_->horizontalHeader()->setStretchLastSection(true);
   results_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+  results_->horizontalHeader()->setSectionResizeMode(4, QHeaderView::Stretch);
   results_->verticalHeader()->setVisible(false);
   layout->addWidget(results_, 1);
 
@@ -352,8 +352,12 @@ void PacsDialog::search() {
                                        QString::fromStdString(study.studyDescription),
                                        count(study.seriesCount),
                                        count(study.instanceCount)};
-            for (int column = 0; column < cells.size(); ++column)
-              results_->setItem(row, column, new QTableWidgetItem(cells[column]));
+            for (int column = 0; column < cells.size(); ++column) {
+              auto* item = new QTableWidgetItem(cells[column]);
+              item->setToolTip("Study Instance UID " +
+                               QString::fromStdString(study.studyInstanceUid));
+              results_->setItem(row, column, item);
+            }
           }
           if (!studies_.empty()) results_->selectRow(0);
           status_->setText(QString("%1 stud%2 found.")

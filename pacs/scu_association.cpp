@@ -191,7 +191,8 @@ void ScuAssociation::check(const OFCondition& condition, const std::string& deta
   if (condition == DUL_PEERABORTEDASSOCIATION || condition == DUL_NETWORKCLOSED ||
       condition == DUL_PEERREQUESTEDRELEASE)
     fail("the node closed the connection" + suffix + " (does it allow our AE title '" +
-         node_.callingAeTitle + "' this service?)");
+         node_.callingAeTitle + "' this service" +
+         (node_.tls.enabled ? "?)" : ", or does it expect TLS?)"));
   const std::string text = condition.text();
   if (condition.code() == DULC_TCPINITERROR || text.find("TCP") != std::string::npos) {
     if (text.find("refused") != std::string::npos)

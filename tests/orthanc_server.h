@@ -42,25 +42,34 @@ class OrthancServer {
     return probe.serverPort();
   }
 
-  OrthancServer() : dicomPort_(freePort()), httpPort_(freePort()), receivePort_(freePort()) {
+  // With `tls`, the server speaks DICOM over TLS only, with a self-signed certificate (made here
+  // with openssl) that it also trusts for its clients: tlsNode() uses the same pair.
+  explicit OrthancServer(bool tls = false)
+      : dicomPort_(freePort()), httpPort_(freePort()), receivePort_(freePort()) {
     if (executable().isEmpty())
       throw std::runtime_error(
           "Orthanc is not installed (Debian package orthanc; packaging/bootstrap.sh installs it)");
     const QString storage = dir_.filePath("storage");
-    const QJsonObject config{
-        {"Name", "cfx-test"},
-        {"StorageDirectory", storage},
-        {"IndexDirectory", storage},
-        {"DicomAet", kAeTitle},
-        {"DicomPort", dicomPort_},
-        {"HttpPort", httpPort_},
-        {"RemoteAccessAllowed", false},
-        {"AuthenticationEnabled", false},
-        {"DicomCheckCalledAet", true},
-        {"LoadPrivateDictionary", false},
-        {"Plugins", QJsonArray()},
-        {"DicomModalities",
-         QJsonObject{{"cfx", QJsonArray{kOurAeTitle, "127.0.0.1", receivePort_}}}}};
+    QJsonObject config{{"Name", "cfx-test"},
+                       {"StorageDirectory", storage},
+                       {"IndexDirectory", storage},
+                       {"DicomAet", kAeTitle},
+                       {"DicomPort", dicomPort_},
+                       {"HttpPort", httpPort_},
+                       {"RemoteAccessAllowed", false},
+                       {"AuthenticationEnabled", false},
+                       {"DicomCheckCalledAet", true},
+                       {"LoadPrivateDictionary", false},
+                       {"Plugins", QJsonArray()},
+                       {"DicomModalities",
+                        QJsonObject{{"cfx", QJsonArray{kOurAeTitle, "127.0.0.1", receivePort_}}}}};
+    if (tls) {
+      makeCertificate("server");
+      config["DicomTlsEnabled"] = true;
+      config["DicomTlsCertificate"] = dir_.filePath("server.pem");
+      config["DicomTlsPrivateKey"] = dir_.filePath("server.key");
+      config["DicomTlsTrustedCertificates"] = dir_.filePath("server.pem");
+    }
     QFile file(dir_.filePath("orthanc.json"));
     if (!file.open(QIODevice::WriteOnly)) throw std::runtime_error("cannot write Orthanc config");
     file.write(QJsonDocument(config).toJson());
@@ -97,6 +106,27 @@ class OrthancServer {
   }
 
   int dicomPort() const { return dicomPort_; }
+
+  // The node with TLS: our certificate is the server's own (which it trusts), and we trust it.
+  pacs::PacsNode tlsNode() const {
+    pacs::PacsNode node = this->node();
+    node.tls.enabled = true;
+    node.tls.certificate = dir_.filePath("server.pem").toStdString();
+    node.tls.privateKey = dir_.filePath("server.key").toStdString();
+    node.tls.trustedCertificates = {node.tls.certificate};
+    return node;
+  }
+
+  // A self-signed certificate and key NAME.pem / NAME.key in the server's folder.
+  QString makeCertificate(const QString& name) const {
+    QProcess openssl;
+    openssl.start("openssl", {"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                              "-subj", "/CN=" + name, "-keyout", dir_.filePath(name + ".key"),
+                              "-out", dir_.filePath(name + ".pem")});
+    if (!openssl.waitForFinished(30000) || openssl.exitCode() != 0)
+      throw std::runtime_error("openssl could not make a test certificate");
+    return dir_.filePath(name + ".pem");
+  }
 
   // GET on Orthanc's REST API, parsed.
   QJsonDocument rest(const QString& path) const {

@@ -401,6 +401,26 @@ class TestPacs : public QObject {
     CFX_EXPECT_ERROR_OF(pacs::PacsError, client.echo(), "connection refused");
   }
 
+  // DICOM over TLS (DCMTK's dcmtls): works with the right certificates, says why otherwise.
+  void speaksTls() {
+    test::OrthancServer secure(true);
+    pacs::PacsClient client(secure.tlsNode());
+    QVERIFY(client.echo() > 0.0);
+    client.store(sample_);
+    QCOMPARE(int(client.findStudies({}).size()), 1);
+    pacs::PacsNode distrustful = secure.tlsNode();
+    distrustful.tls.trustedCertificates = {secure.makeCertificate("stranger").toStdString()};
+    CFX_EXPECT_ERROR_OF(pacs::PacsError, pacs::PacsClient(distrustful).echo(), "TLS",
+                        "certificate verify failed");
+    pacs::PacsNode plain = secure.node();
+    plain.timeoutSeconds = 3;
+    CFX_EXPECT_ERROR_OF(pacs::PacsError, pacs::PacsClient(plain).echo(), "expect TLS");
+    pacs::PacsNode missing = secure.tlsNode();
+    missing.tls.certificate = "/nonexistent/cert.pem";
+    CFX_EXPECT_ERROR_OF(pacs::PacsError, pacs::PacsClient(missing).echo(),
+                        "cannot read the certificate /nonexistent/cert.pem");
+  }
+
   // A server that stops answering: the node's timeout ends the wait.
   void hungServerTimesOut() {
     test::OrthancServer hung;

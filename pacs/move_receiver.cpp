@@ -2,6 +2,11 @@
 
 #include <dcmtk/dcmdata/dctk.h>
 #include <dcmtk/dcmnet/dstorscp.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdint>
 
 #include "pacs_client.h"
 #include "scu_association.h"
@@ -73,7 +78,19 @@ void MoveReceiver::start() {
 
 void MoveReceiver::stop() {
   stopping_ = true;
-  if (thread_.joinable()) thread_.join();
+  if (!thread_.joinable()) return;
+  // The acceptor checks the flag when a connection ends or its one-second wait runs out: a bare
+  // connection that closes at once ends the wait now.
+  const int wake = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (wake >= 0) {
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(std::uint16_t(node_.receivePort));
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::connect(wake, reinterpret_cast<const sockaddr*>(&address), sizeof address);
+    ::close(wake);
+  }
+  thread_.join();
 }
 
 std::vector<std::string> MoveReceiver::files() const {

@@ -1,6 +1,7 @@
 #include "pacs_commands.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 
@@ -43,6 +44,10 @@ int find(const std::vector<std::string>& arguments) {
       .option("study", "UID", "list the series of this study instead");
   if (!parser.parse(arguments)) return 0;
   pacs::PacsClient client(nodeFromOptions(parser, "node"));
+  const auto start = std::chrono::steady_clock::now();
+  const auto seconds = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
   if (parser.has("study")) {
     const auto series = client.findSeries(parser.get("study"));
     std::printf("%-7s %-9s %-10s %-9s %-36s %s\n", "number", "modality", "body part", "images",
@@ -51,7 +56,7 @@ int find(const std::vector<std::string>& arguments) {
       std::printf("%-7d %-9s %-10s %-9d %-36s %s\n", s.seriesNumber, s.modality.c_str(),
                   s.bodyPart.c_str(), s.instanceCount, shorten(s.seriesDescription, 36).c_str(),
                   s.seriesInstanceUid.c_str());
-    std::printf("%zu series\n", series.size());
+    std::printf("%zu series (%.2f s)\n", series.size(), seconds());
     return 0;
   }
   pacs::StudyQuery query;
@@ -68,7 +73,7 @@ int find(const std::vector<std::string>& arguments) {
     std::printf("%-24s %-14s %-9s %-10s %-7d %-7d %s\n", shorten(s.patientName, 24).c_str(),
                 shorten(s.patientId, 14).c_str(), s.studyDate.c_str(), s.modalities.c_str(),
                 s.seriesCount, s.instanceCount, s.studyInstanceUid.c_str());
-  std::printf("%zu studies\n", studies.size());
+  std::printf("%zu studies (%.2f s)\n", studies.size(), seconds());
   return 0;
 }
 

@@ -101,9 +101,12 @@ CausalGraph CausalGraph::fromVariables(std::vector<Variable> variables, const st
       throw ValidationError(source, where + " range",
                             "expected finite min < max, got [" + std::to_string(v.min) + ", " +
                                 std::to_string(v.max) + "]");
-    if (v.kind == VariableKind::Binary && !v.categories.empty() && v.categories.size() != 2)
+    if (v.kind == VariableKind::Binary && v.categories.size() != 2)
       throw ValidationError(source, where + " categories",
-                            "a binary variable needs exactly 2 names");
+                            "a binary variable needs exactly 2 names (for 0 and 1), got " +
+                                std::to_string(v.categories.size()));
+    if (v.kind != VariableKind::Continuous && (v.min != 0.0 || v.max < 1.0))
+      throw ValidationError(source, where + " range", "a discrete variable's range starts at 0");
     if (v.kind == VariableKind::Categorical && v.categories.size() < 2)
       throw ValidationError(source, where + " categories",
                             "a categorical variable needs at least 2 names");

@@ -1,6 +1,7 @@
 #include "counterfactual_engine.h"
 
 #include <chrono>
+#include <cmath>
 
 #include "image_mechanism.h"
 #include "model_bundle.h"
@@ -11,11 +12,22 @@ namespace cfx {
 
 std::shared_ptr<CounterfactualEngine> CounterfactualEngine::load(const std::string& modelDir,
                                                                  const EngineOptions& options) {
-  const ImageMechanism mechanism = loadImageMechanism(modelDir);
-  auto engine = assemble(loadScalarScm(modelDir), mechanism.hvae, mechanism.parents, mechanism.size,
-                         loadSegmentor(modelDir, "segmentor"), options, modelDir + "/model.json");
-  engine->hvaeConfig_ = mechanism.config;
-  return engine;
+  const std::string source = modelDir + "/model.json";
+  try {
+    const ImageMechanism mechanism = loadImageMechanism(modelDir);
+    auto engine = assemble(loadScalarScm(modelDir), mechanism.hvae, mechanism.parents,
+                           mechanism.size, loadSegmentor(modelDir, "segmentor"), options, source);
+    engine->hvaeConfig_ = mechanism.config;
+    return engine;
+  } catch (const nlohmann::json::exception& e) {
+    // With JSON_DIAGNOSTICS the message holds the key's path, e.g. (/components/hvae/config/width).
+    throw ValidationError(source, "components",
+                          std::string("a value of the wrong type: ") + e.what());
+  } catch (const c10::Error& e) {
+    throw ValidationError(
+        source, "weights",
+        std::string("do not fit the configured networks: ") + e.what_without_backtrace());
+  }
 }
 
 std::shared_ptr<CounterfactualEngine> CounterfactualEngine::assemble(
@@ -35,6 +47,14 @@ std::shared_ptr<CounterfactualEngine> CounterfactualEngine::assemble(
   if (engine->parents_.size() != hvae->config().parents)
     throw ValidationError(source, "components.hvae.config.parents",
                           "count differs from the HVAE's parent input");
+  // The segmentor measures graph variables; one the graph lacks would be read at a wrong index.
+  for (const auto& structure : segmentor->config().structures) {
+    const auto index = scm->graph().indexOf(structure.variable);
+    if (!index || scm->graph().variables()[*index].kind != VariableKind::Continuous)
+      throw ValidationError(
+          source, "components.segmentor.config.structures",
+          "'" + structure.variable + "' is not a continuous variable of the SCM's graph");
+  }
   for (const auto& e : engine->parents_.entries())
     if (!scm->graph().indexOf(e.name))
       throw ValidationError(source, "components.hvae.config.parents",
@@ -63,8 +83,13 @@ CounterfactualEngine::Segmentation CounterfactualEngine::segment(const torch::Te
   const auto areas = SegmentorImpl::softAreas(probabilities).cpu();
   Segmentation result;
   const auto& structures = segmentor_->config().structures;
-  for (size_t k = 0; k < structures.size(); ++k)
+  for (size_t k = 0; k < structures.size(); ++k) {
     result.areas[structures[k].variable] = areas[0][int64_t(k)].item<double>();
+    if (!std::isfinite(result.areas[structures[k].variable]))
+      throw ValidationError("engine", "segmentor",
+                            "measured a non-finite " + structures[k].variable +
+                                " (damaged weights, or an image that is not a radiograph?)");
+  }
   result.labels = segmentor_->labelMaps(probabilities).cpu()[0];
   return result;
 }
@@ -128,6 +153,9 @@ CounterfactualResult CounterfactualEngine::predict(const AbductedSubject& subjec
   const auto stack = torch::cat(images, 0);
   const auto mean = stack.mean(0, true);
   result.image = mean[0][0].cpu();
+  if (!torch::isfinite(result.image).all().item<bool>())
+    throw ValidationError("engine", "HVAE",
+                          "the decoder produced NaN or infinite pixels (damaged weights?)");
   result.variance =
       (subject.particles.size() > 1 ? stack.var(0, false) : torch::zeros_like(mean[0]))[0].cpu();
   // One segmentor pass gives both the areas the panel shows and the overlay's label map.

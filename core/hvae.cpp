@@ -4,6 +4,7 @@
 #include <map>
 #include <regex>
 
+#include "json_fields.h"
 #include "validation_error.h"
 
 namespace cfx {
@@ -159,21 +160,14 @@ nlohmann::json HvaeConfig::toJson() const {
 
 HvaeConfig HvaeConfig::fromJson(const nlohmann::json& json, const std::string& source) {
   HvaeConfig c;
-  try {
-    c.architecture = json.at("architecture").get<std::string>();
-    c.width = json.at("width");
-    c.latentChannels = json.at("latent_channels");
-    c.maxLatentResolution = json.at("max_latent_resolution");
-    c.parents = json.at("parents");
-    c.conditionPrior = json.value("condition_prior", false);
-    c.beta = json.value("beta", 1.0);
-    c.freeBits = json.value("free_bits", 0.0);
-  } catch (const nlohmann::json::exception& e) {
-    throw ValidationError(source, "hvae",
-                          std::string("expected architecture, width, latent_channels, "
-                                      "max_latent_resolution, parents: ") +
-                              e.what());
-  }
+  c.architecture = jsonField<std::string>(json, "architecture", source, "hvae");
+  c.width = jsonField<int64_t>(json, "width", source, "hvae");
+  c.latentChannels = jsonField<int64_t>(json, "latent_channels", source, "hvae");
+  c.maxLatentResolution = jsonField<int64_t>(json, "max_latent_resolution", source, "hvae");
+  c.parents = jsonField<int64_t>(json, "parents", source, "hvae");
+  c.conditionPrior = jsonField<bool>(json, "condition_prior", false, source, "hvae");
+  c.beta = jsonField<double>(json, "beta", 1.0, source, "hvae");
+  c.freeBits = jsonField<double>(json, "free_bits", 0.0, source, "hvae");
   parseHvaeArchitecture(c.architecture, source);
   if (c.width < 4 || c.latentChannels < 1 || c.parents < 0)
     throw ValidationError(source, "hvae",

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "sha256.h"
 #include "validation_error.h"
 
 namespace cfx {
@@ -20,14 +21,32 @@ nlohmann::json readManifest(const fs::path& path) {
   } catch (const nlohmann::json::exception& e) {
     throw ValidationError(path.string(), "parse", std::string("invalid JSON: ") + e.what());
   }
-  if (json.value("format", "") != "cfx-model")
+  if (!json.is_object()) throw ValidationError(path.string(), "top level", "expected an object");
+  if (!json.contains("format") || json["format"] != "cfx-model")
     throw ValidationError(path.string(), "format", "expected \"cfx-model\"");
-  if (json.value("version", 0) != ModelBundle::kFormatVersion)
+  if (!json.contains("version") || !json["version"].is_number_integer() ||
+      json["version"].get<long long>() != ModelBundle::kFormatVersion)
     throw ValidationError(path.string(), "version",
                           "expected " + std::to_string(ModelBundle::kFormatVersion) + ", got " +
-                              json.value("version", nlohmann::json()).dump() +
+                              (json.contains("version") ? json["version"].dump() : "nothing") +
                               " (a model folder from another version of cfx)");
+  if (json.contains("components") && !json["components"].is_object())
+    throw ValidationError(path.string(), "components", "expected an object of components");
   return json;
+}
+
+// The weight file's name from a component entry: a plain file name in the model folder (no
+// folders, no "..", nothing absolute), so that a model cannot make us read outside it.
+std::string weightsFileName(const nlohmann::json& entry, const std::string& name,
+                            const std::string& source) {
+  const std::string field = "components." + name + ".weights";
+  if (!entry.contains("weights") || !entry["weights"].is_string())
+    throw ValidationError(source, field, "expected the weight file's name");
+  const std::string file = entry["weights"].get<std::string>();
+  if (file.empty() || file != fs::path(file).filename().string() || file == "." || file == "..")
+    throw ValidationError(source, field,
+                          "'" + file + "' is not a file name inside the model folder");
+  return file;
 }
 
 }  // namespace
@@ -44,8 +63,10 @@ void ModelBundle::saveComponent(const std::string& dir, const std::string& name,
                                                  {"components", nlohmann::json::object()}};
   const std::string weightsFile = name + ".safetensors";
   saveSafetensors((folder / weightsFile).string(), weights, {{"component", name}});
-  manifest["components"][name] = {
-      {"config", config}, {"weights", weightsFile}, {"provenance", provenance}};
+  manifest["components"][name] = {{"config", config},
+                                  {"weights", weightsFile},
+                                  {"sha256", sha256OfFile((folder / weightsFile).string())},
+                                  {"provenance", provenance}};
   const fs::path temporary = manifestPath.string() + ".partial-" + std::to_string(::getpid());
   std::ofstream(temporary) << manifest.dump(2) << "\n";
   fs::rename(temporary, manifestPath);
@@ -65,14 +86,36 @@ ModelBundle::Component ModelBundle::loadComponent(const std::string& dir, const 
     throw ValidationError(manifestPath.string(), "components." + name,
                           "missing; train this stage first");
   const auto& entry = manifest.at("components").at(name);
+  const std::string source = manifestPath.string(), field = "components." + name;
+  if (!entry.is_object()) throw ValidationError(source, field, "expected an object");
+  for (const char* key : {"config", "provenance"})
+    if (entry.contains(key) && !entry[key].is_object() && !entry[key].is_null())
+      throw ValidationError(source, field + "." + key, "expected an object");
   Component component;
   component.config = entry.value("config", nlohmann::json::object());
   component.provenance = entry.value("provenance", nlohmann::json::object());
-  component.weightsPath = (fs::path(dir) / entry.value("weights", name + ".safetensors")).string();
-  if (!fs::exists(component.weightsPath))
-    throw ValidationError(manifestPath.string(), "components." + name + ".weights",
+  component.weightsPath = (fs::path(dir) / weightsFileName(entry, name, source)).string();
+  if (!fs::is_regular_file(component.weightsPath))
+    throw ValidationError(source, field + ".weights",
                           "file " + component.weightsPath + " is missing");
+  // A flipped bit in a weight file changes every counterfactual without any error: the checksum
+  // written with the file says whether it is still the file that was trained.
+  if (!entry.contains("sha256") || !entry["sha256"].is_string())
+    throw ValidationError(source, field + ".sha256",
+                          "missing: every weight file's SHA-256 is stored with it (a model "
+                          "folder from an older cfx; retrain or add the checksum)");
+  const std::string actual = sha256OfFile(component.weightsPath);
+  if (actual != entry["sha256"].get<std::string>())
+    throw ValidationError(component.weightsPath, "sha256",
+                          "the file's checksum " + actual.substr(0, 12) +
+                              "... differs from the one in model.json (" +
+                              entry["sha256"].get<std::string>().substr(0, 12) +
+                              "...): the file was changed or damaged");
   component.weights = loadSafetensors(component.weightsPath);
+  for (const auto& [tensorName, tensor] : component.weights)
+    if (tensor.is_floating_point() && !torch::isfinite(tensor).all().item<bool>())
+      throw ValidationError(component.weightsPath, "tensor '" + tensorName + "'",
+                            "holds NaN or infinite values (a diverged training run?)");
   return component;
 }
 

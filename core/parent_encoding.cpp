@@ -1,5 +1,6 @@
 #include "parent_encoding.h"
 
+#include "json_fields.h"
 #include "validation_error.h"
 
 namespace cfx {
@@ -31,13 +32,10 @@ ParentEncoding ParentEncoding::fromJson(const nlohmann::json& json, const std::s
   if (!json.is_array())
     throw ValidationError(source, "parents", "expected an array of {name, binary, mean, std}");
   for (const auto& item : json) {
-    try {
-      encoding.entries_.push_back(
-          {item.at("name"), item.at("binary"), item.at("mean"), item.at("std")});
-    } catch (const nlohmann::json::exception& e) {
-      throw ValidationError(source, "parents",
-                            std::string("expected {name, binary, mean, std}: ") + e.what());
-    }
+    encoding.entries_.push_back({jsonField<std::string>(item, "name", source, "parents"),
+                                 jsonField<bool>(item, "binary", source, "parents"),
+                                 jsonField<double>(item, "mean", source, "parents"),
+                                 jsonField<double>(item, "std", source, "parents")});
     if (!(encoding.entries_.back().std > 0))
       throw ValidationError(source, "parents." + encoding.entries_.back().name + ".std",
                             "expected a positive number");

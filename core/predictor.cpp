@@ -1,5 +1,6 @@
 #include "predictor.h"
 
+#include "json_fields.h"
 #include "model_bundle.h"
 #include "validation_error.h"
 
@@ -14,16 +15,16 @@ nlohmann::json PredictorConfig::toJson() const {
 
 PredictorConfig PredictorConfig::fromJson(const nlohmann::json& json, const std::string& source) {
   PredictorConfig c;
-  try {
-    c.size = json.at("size");
-    c.width = json.at("width");
-    c.depth = json.at("depth");
-    for (const auto& t : json.at("targets"))
-      c.targets.push_back({t.at("name"), t.at("binary"), t.at("mean"), t.at("std")});
-  } catch (const nlohmann::json::exception& e) {
-    throw ValidationError(source, "predictor",
-                          std::string("expected {size, width, depth, targets}: ") + e.what());
-  }
+  c.size = jsonField<int64_t>(json, "size", source, "predictor");
+  c.width = jsonField<int64_t>(json, "width", source, "predictor");
+  c.depth = jsonField<int64_t>(json, "depth", source, "predictor");
+  const auto targets = jsonField<nlohmann::json>(json, "targets", source, "predictor");
+  if (!targets.is_array()) throw ValidationError(source, "predictor.targets", "expected a list");
+  for (const auto& t : targets)
+    c.targets.push_back({jsonField<std::string>(t, "name", source, "predictor.targets"),
+                         jsonField<bool>(t, "binary", source, "predictor.targets"),
+                         jsonField<double>(t, "mean", source, "predictor.targets"),
+                         jsonField<double>(t, "std", source, "predictor.targets")});
   if (c.targets.empty())
     throw ValidationError(source, "predictor.targets", "expected at least one target");
   for (const auto& t : c.targets)

@@ -15,6 +15,8 @@ namespace cfx {
 namespace {
 
 constexpr std::uint64_t kMaxHeaderBytes = 100 * 1024 * 1024;
+// Weights of the models here are tens of MB; a file above this is not one of ours.
+constexpr std::uintmax_t kMaxFileBytes = std::uintmax_t(1) << 30;
 
 struct DtypeName {
   torch::Dtype dtype;
@@ -69,51 +71,116 @@ void saveSafetensors(const std::string& path, const NamedTensors& tensors,
   std::filesystem::rename(temporary, path);
 }
 
-NamedTensors loadSafetensors(const std::string& path,
-                             std::map<std::string, std::string>* metadata) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ValidationError(path, "open", "cannot read the file");
-  const auto fileSize = std::uint64_t(std::filesystem::file_size(path));
+namespace {
+
+// One tensor's entry in the header, checked completely before anything is allocated for it.
+struct TensorEntry {
+  std::string name;
+  torch::Dtype dtype = torch::kFloat32;
+  std::vector<int64_t> shape;
+  std::uint64_t begin = 0, end = 0;
+};
+
+TensorEntry parseEntry(const std::string& name, const nlohmann::json& entry, std::uint64_t dataSize,
+                       const std::string& path) {
+  const std::string where = "tensor '" + name + "'";
+  if (!entry.is_object()) throw ValidationError(path, where, "expected an object in the header");
+  TensorEntry result;
+  result.name = name;
+  const auto dtype = entry.find("dtype");
+  std::string dtypeText =
+      dtype != entry.end() && dtype->is_string() ? dtype->get<std::string>() : "";
+  bool known = false;
+  std::int64_t elementSize = 0;
+  for (const auto& d : kDtypes)
+    if (dtypeText == d.name) {
+      result.dtype = d.dtype, known = true;
+      elementSize = std::int64_t(c10::elementSize(d.dtype));
+    }
+  if (!known)
+    throw ValidationError(path, where + " dtype", "unsupported dtype '" + dtypeText + "'");
+  const auto shape = entry.find("shape");
+  if (shape == entry.end() || !shape->is_array() || shape->size() > 8)
+    throw ValidationError(path, where + " shape", "expected a list of at most 8 sizes");
+  std::uint64_t count = 1;
+  for (const auto& size : *shape) {
+    if (!size.is_number_unsigned() || size.get<std::uint64_t>() > (std::uint64_t(1) << 40))
+      throw ValidationError(path, where + " shape", "sizes must be non-negative integers");
+    const std::uint64_t n = size.get<std::uint64_t>();
+    if (n != 0 && count > (std::uint64_t(1) << 40) / n)
+      throw ValidationError(path, where + " shape", "too many elements");
+    count *= n;
+    result.shape.push_back(std::int64_t(n));
+  }
+  const auto offsets = entry.find("data_offsets");
+  if (offsets == entry.end() || !offsets->is_array() || offsets->size() != 2 ||
+      !(*offsets)[0].is_number_unsigned() || !(*offsets)[1].is_number_unsigned())
+    throw ValidationError(path, where + " data_offsets", "expected [begin, end] byte offsets");
+  result.begin = (*offsets)[0].get<std::uint64_t>();
+  result.end = (*offsets)[1].get<std::uint64_t>();
+  if (result.begin > result.end || result.end > dataSize ||
+      result.end - result.begin != count * std::uint64_t(elementSize))
+    throw ValidationError(
+        path, where, "byte range does not match its shape or lies past the end (truncated file?)");
+  return result;
+}
+
+}  // namespace
+
+NamedTensors parseSafetensors(const std::vector<unsigned char>& bytes, const std::string& path,
+                              std::map<std::string, std::string>* metadata) {
   std::uint64_t length = 0;
-  if (!in.read(reinterpret_cast<char*>(&length), 8) || length > kMaxHeaderBytes ||
-      8 + length > fileSize)
+  if (bytes.size() < 8) throw ValidationError(path, "header", "not a safetensors file (too short)");
+  std::memcpy(&length, bytes.data(), 8);
+  if (length > kMaxHeaderBytes || 8 + length > bytes.size())
     throw ValidationError(path, "header", "not a safetensors file (bad header length)");
-  std::string text(length, '\0');
-  in.read(text.data(), std::streamsize(length));
   nlohmann::json header;
   try {
-    header = nlohmann::json::parse(text);
+    header = nlohmann::json::parse(bytes.begin() + 8, bytes.begin() + 8 + std::ptrdiff_t(length));
   } catch (const nlohmann::json::exception& e) {
     throw ValidationError(path, "header", std::string("invalid JSON: ") + e.what());
   }
-  const std::uint64_t dataStart = 8 + length, dataSize = fileSize - dataStart;
-  NamedTensors tensors;
+  if (!header.is_object()) throw ValidationError(path, "header", "expected a JSON object");
+  const std::uint64_t dataStart = 8 + length, dataSize = bytes.size() - dataStart;
+  std::vector<TensorEntry> entries;
   for (const auto& [name, entry] : header.items()) {
     if (name == "__metadata__") {
-      if (metadata) *metadata = entry.get<std::map<std::string, std::string>>();
+      if (!entry.is_object())
+        throw ValidationError(path, "__metadata__", "expected an object of strings");
+      for (const auto& [key, value] : entry.items()) {
+        if (!value.is_string())
+          throw ValidationError(path, "__metadata__." + key, "expected a string");
+        if (metadata) (*metadata)[key] = value.get<std::string>();
+      }
       continue;
     }
-    const std::string where = "tensor '" + name + "'";
-    torch::Dtype dtype = torch::kFloat32;
-    bool known = false;
-    const std::string dtypeText = entry.value("dtype", "");
-    for (const auto& d : kDtypes)
-      if (dtypeText == d.name) dtype = d.dtype, known = true;
-    if (!known) throw ValidationError(path, where, "unsupported dtype '" + dtypeText + "'");
-    const auto shape = entry.at("shape").get<std::vector<int64_t>>();
-    const auto offsets = entry.at("data_offsets").get<std::vector<std::uint64_t>>();
-    auto t = torch::empty(shape, torch::TensorOptions().dtype(dtype));
-    const std::uint64_t bytes = std::uint64_t(t.numel()) * t.element_size();
-    if (offsets.size() != 2 || offsets[1] - offsets[0] != bytes || offsets[1] > dataSize)
-      throw ValidationError(
-          path, where,
-          "byte range does not match its shape or lies past the end (truncated file?)");
-    in.seekg(std::streamoff(dataStart + offsets[0]));
-    if (!in.read(static_cast<char*>(t.data_ptr()), std::streamsize(bytes)))
-      throw ValidationError(path, where, "file ends early");
-    tensors[name] = t;
+    entries.push_back(parseEntry(name, entry, dataSize, path));
+  }
+  NamedTensors tensors;
+  for (const TensorEntry& entry : entries) {
+    auto t = torch::empty(entry.shape, torch::TensorOptions().dtype(entry.dtype));
+    if (entry.end > entry.begin)
+      std::memcpy(t.data_ptr(), bytes.data() + dataStart + entry.begin, entry.end - entry.begin);
+    tensors[entry.name] = t;
   }
   return tensors;
+}
+
+NamedTensors loadSafetensors(const std::string& path,
+                             std::map<std::string, std::string>* metadata) {
+  std::error_code error;
+  const auto fileSize = std::filesystem::file_size(path, error);
+  if (error) throw ValidationError(path, "open", "cannot read the file: " + error.message());
+  if (fileSize > kMaxFileBytes)
+    throw ValidationError(path, "size",
+                          std::to_string(fileSize >> 20) + " MiB is larger than the supported " +
+                              std::to_string(kMaxFileBytes >> 20) + " MiB");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ValidationError(path, "open", "cannot read the file");
+  std::vector<unsigned char> bytes(fileSize);
+  if (!in.read(reinterpret_cast<char*>(bytes.data()), std::streamsize(fileSize)))
+    throw ValidationError(path, "read", "the file ends early");
+  return parseSafetensors(bytes, path, metadata);
 }
 
 }  // namespace cfx

@@ -3,6 +3,7 @@
 #include <torch/types.h>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace cfx {
 
@@ -14,7 +15,12 @@ using NamedTensors = std::map<std::string, torch::Tensor>;
 // Supported dtypes: F32, F64, I64, I32, U8, BOOL. Writing is atomic (temporary file, rename).
 void saveSafetensors(const std::string& path, const NamedTensors& tensors,
                      const std::map<std::string, std::string>& metadata = {});
+// Every header entry is checked (dtype, shape, byte range inside the file) before any tensor is
+// allocated; files over 1 GiB are refused.
 NamedTensors loadSafetensors(const std::string& path,
                              std::map<std::string, std::string>* metadata = nullptr);
+// The same from the file's bytes; `path` names it in messages.
+NamedTensors parseSafetensors(const std::vector<unsigned char>& bytes, const std::string& path,
+                              std::map<std::string, std::string>* metadata = nullptr);
 
 }  // namespace cfx

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "json_fields.h"
 #include "model_bundle.h"
 #include "validation_error.h"
 
@@ -25,14 +26,11 @@ nlohmann::json ScmConfig::toJson() const {
 
 ScmConfig ScmConfig::fromJson(const nlohmann::json& json, const std::string& source) {
   ScmConfig c;
-  try {
-    c.flow = parseFlowKind(json.value("flow", "spline"), source);
-    c.hidden = json.value("hidden", c.hidden);
-    c.bins = json.value("bins", c.bins);
-    c.bound = json.value("bound", c.bound);
-  } catch (const nlohmann::json::exception& e) {
-    throw ValidationError(source, "scm config", e.what());
-  }
+  c.flow =
+      parseFlowKind(jsonField<std::string>(json, "flow", "spline", source, "scm.config"), source);
+  c.hidden = jsonField(json, "hidden", c.hidden, source, "scm.config");
+  c.bins = jsonField(json, "bins", c.bins, source, "scm.config");
+  c.bound = jsonField(json, "bound", c.bound, source, "scm.config");
   if (c.hidden < 0) throw ValidationError(source, "scm.hidden", "expected 0 (linear) or more");
   if (c.bins < 2) throw ValidationError(source, "scm.bins", "expected at least 2");
   if (!(c.bound > 0)) throw ValidationError(source, "scm.bound", "expected a positive number");
@@ -187,7 +185,9 @@ std::shared_ptr<ScalarScmImpl> ScalarScmImpl::fromJson(const nlohmann::json& jso
     const auto& s = json.at("statistics");
     if (!s.contains(v.name) || !s.at(v.name).contains("mean") || !s.at(v.name).contains("std"))
       throw ValidationError(source, "scm.statistics." + v.name, "missing {mean, std}");
-    stats.push_back({s.at(v.name).at("mean").get<double>(), s.at(v.name).at("std").get<double>()});
+    const std::string where = "scm.statistics." + v.name;
+    stats.push_back({jsonField<double>(s.at(v.name), "mean", source, where),
+                     jsonField<double>(s.at(v.name), "std", source, where)});
     if (!(stats.back().std > 0) || !std::isfinite(stats.back().mean))
       throw ValidationError(source, "scm.statistics." + v.name,
                             "expected a finite mean and a positive std");

@@ -1,5 +1,6 @@
 #include "segmentor.h"
 
+#include "json_fields.h"
 #include "model_bundle.h"
 #include "validation_error.h"
 
@@ -16,15 +17,16 @@ SegmentorConfig SegmentorConfig::fromJson(const nlohmann::json& json, const std:
   SegmentorConfig c;
   if (!json.contains("unet")) throw ValidationError(source, "segmentor.unet", "missing");
   c.unet = UNetConfig::fromJson(json.at("unet"), source);
-  c.size = json.value("size", int64_t(0));
-  c.regionBands = json.value("region_bands", int64_t(3));
+  c.size = jsonField<int64_t>(json, "size", source, "segmentor");
+  c.regionBands = jsonField<int64_t>(json, "region_bands", 3, source, "segmentor");
   if (c.size < 8)
     throw ValidationError(source, "segmentor.size", "expected an image size of at least 8");
   if (!json.contains("structures") || !json.at("structures").is_array())
     throw ValidationError(source, "segmentor.structures",
                           "missing; expected [{variable, label}, ...]");
   for (const auto& s : json.at("structures"))
-    c.structures.push_back({s.at("variable"), s.at("label")});
+    c.structures.push_back({jsonField<std::string>(s, "variable", source, "segmentor.structures"),
+                            jsonField<int>(s, "label", source, "segmentor.structures")});
   if (int64_t(c.structures.size()) + 1 != c.unet.classes)
     throw ValidationError(source, "segmentor.unet.classes", "expected structures + 1 (background)");
   return c;

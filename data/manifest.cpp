@@ -1,6 +1,7 @@
 #include "manifest.h"
 
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -8,12 +9,15 @@
 
 #include "atomic_file.h"
 #include "io_error.h"
+#include "text_format.h"
 
 namespace cfx::data {
 namespace fs = std::filesystem;
 namespace {
 
 constexpr size_t kMaxReportedProblems = 25;
+// A manifest of a million rows is about 100 MB; more is not a manifest.
+constexpr std::uintmax_t kMaxManifestBytes = 256u << 20;
 const char* const kSplits[] = {"train", "val", "test"};
 
 // One CSV record (RFC 4180 quoting); no embedded newlines in our files.
@@ -65,14 +69,35 @@ std::vector<const ManifestRow*> Manifest::split(const std::string& name) const {
   return result;
 }
 
+namespace {
+
+// True when `full` (already normalised) lies under `folder`.
+bool isInside(const fs::path& full, const fs::path& folder) {
+  const fs::path relative = full.lexically_relative(folder);
+  return !relative.empty() && *relative.begin() != "..";
+}
+
+}  // namespace
+
 Manifest readManifest(const std::string& path, const CausalGraph& graph) {
+  std::error_code error;
+  const auto bytes = fs::file_size(path, error);
+  if (error) throw io::IoError(path, "open", "cannot read the manifest: " + error.message());
+  if (bytes > kMaxManifestBytes)
+    throw io::IoError(path, "size",
+                      std::to_string(bytes >> 20) + " MiB is larger than the supported " +
+                          std::to_string(kMaxManifestBytes >> 20) + " MiB for a manifest");
   std::ifstream in(path);
   if (!in) throw io::IoError(path, "open", "cannot read the manifest");
-  const fs::path folder = fs::path(path).parent_path();
+  const fs::path folder = fs::absolute(fs::path(path).parent_path()).lexically_normal();
+  const char* allow = std::getenv("CFX_ALLOW_PATHS_OUTSIDE_DATASET");
+  const bool outsideAllowed = allow && std::string(allow) == "1";
 
   std::string header;
   if (!std::getline(in, header))
     throw io::IoError(path, "line 1", "empty file; expected a header row");
+  // Spreadsheet programs start UTF-8 files with a byte-order mark; it is not part of a name.
+  if (header.rfind("\xEF\xBB\xBF", 0) == 0) header.erase(0, 3);
   bool ok = true;
   const auto columns = splitCsv(header, ok);
   std::map<std::string, size_t> column;
@@ -127,7 +152,14 @@ Manifest readManifest(const std::string& path, const CausalGraph& graph) {
         return std::string();
       }
       const fs::path full =
-          fs::path(relative).is_absolute() ? fs::path(relative) : folder / relative;
+          (fs::path(relative).is_absolute() ? fs::path(relative) : folder / relative)
+              .lexically_normal();
+      if (!outsideAllowed && !isInside(full, folder)) {
+        problems.push_back(where + ": " + what + " path '" + relative +
+                           "' leads outside the data set's folder (set "
+                           "CFX_ALLOW_PATHS_OUTSIDE_DATASET=1 to allow it)");
+        return std::string();
+      }
       if (!fs::is_regular_file(full))
         problems.push_back(where + ": " + what + " file not found: " + full.string());
       return full.string();
@@ -150,6 +182,12 @@ Manifest readManifest(const std::string& path, const CausalGraph& graph) {
                (variable.kind == VariableKind::Binary ? 2 : double(variable.categories.size()))))
         problems.push_back(where + ": " + variable.name + " = '" + value +
                            "' is not a valid category");
+      else if (variable.kind == VariableKind::Continuous &&
+               (*parsed < variable.min || *parsed > variable.max))
+        problems.push_back(where + ": " + variable.name + " = '" + value +
+                           "' is outside the graph's range " + formatCell(variable.min) + " to " +
+                           formatCell(variable.max) +
+                           (variable.unit.empty() ? "" : " " + variable.unit));
       row.attributes[variable.name] = *parsed;
     }
     if (problems.size() == before) manifest.rows.push_back(std::move(row));

@@ -17,6 +17,7 @@
 #include <mutex>
 
 #include "atomic_file.h"
+#include "image_limits.h"
 #include "io_error.h"
 
 namespace cfx::io {
@@ -40,24 +41,138 @@ std::string getString(DcmItem& item, const DcmTagKey& tag) {
                                                          : std::string();
 }
 
-// "063Y", "018M", "012W", "100D" -> years.
-std::optional<double> parseAge(const std::string& text) {
-  if (text.size() != 4 || !std::isdigit(text[0]) || !std::isdigit(text[1]) ||
-      !std::isdigit(text[2]))
-    return std::nullopt;
-  const double n = std::stod(text.substr(0, 3));
-  switch (text[3]) {
-    case 'Y':
-      return n;
-    case 'M':
-      return n / 12.0;
-    case 'W':
-      return n * 7.0 / 365.25;
-    case 'D':
-      return n / 365.25;
-    default:
-      return std::nullopt;
+// A tag as messages name it: "Rows (0028,0010)".
+std::string tagLabel(const DcmTagKey& key) {
+  char number[16];
+  std::snprintf(number, sizeof number, "(%04X,%04X)", unsigned(key.getGroup()),
+                unsigned(key.getElement()));
+  return std::string(DcmTag(key).getTagName()) + " " + number;
+}
+
+// "063Y", "018M", "012W", "100D" -> years; an explanation instead when the value is not an age.
+std::optional<double> parseAge(const std::string& text, std::string& problem) {
+  const bool digits = text.size() == 4 && std::isdigit(static_cast<unsigned char>(text[0])) &&
+                      std::isdigit(static_cast<unsigned char>(text[1])) &&
+                      std::isdigit(static_cast<unsigned char>(text[2]));
+  double years = -1.0;
+  if (digits) {
+    const double n = std::stod(text.substr(0, 3));
+    switch (text[3]) {
+      case 'Y':
+        years = n;
+        break;
+      case 'M':
+        years = n / 12.0;
+        break;
+      case 'W':
+        years = n * 7.0 / 365.25;
+        break;
+      case 'D':
+        years = n / 365.25;
+        break;
+      default:
+        break;
+    }
   }
+  if (years < 0.0) {
+    problem =
+        "PatientAge (0010,1010) '" + text + "' is not an age (expected nnnD, nnnW, nnnM or nnnY)";
+    return std::nullopt;
+  }
+  if (years > 130.0) {
+    problem = "PatientAge (0010,1010) '" + text + "' is not a plausible age";
+    return std::nullopt;
+  }
+  return years;
+}
+
+// An integer string attribute (IS): its value, or an error naming the tag.
+std::optional<long> integerAttribute(DcmItem& item, const DcmTagKey& tag, const std::string& path) {
+  const std::string text = getString(item, tag);
+  if (text.empty()) return std::nullopt;
+  size_t used = 0;
+  long value = 0;
+  try {
+    value = std::stol(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != text.size()) throw IoError(path, tagLabel(tag), "'" + text + "' is not an integer");
+  return value;
+}
+
+// A decimal attribute (DS) that must be finite when present.
+std::optional<double> finiteAttribute(DcmItem& item, const DcmTagKey& tag,
+                                      const std::string& path) {
+  const std::string text = getString(item, tag);
+  if (text.empty()) return std::nullopt;
+  Float64 value = 0.0;
+  if (item.findAndGetFloat64(tag, value).bad() || !std::isfinite(value))
+    throw IoError(path, tagLabel(tag), "'" + text + "' is not a finite number");
+  return value;
+}
+
+// The Image Pixel module checked against the limits and against itself before DCMTK allocates
+// anything for the image: the header must describe an image we can hold, and the pixel data
+// must be exactly as long as the header says.
+void checkPixelModule(DcmFileFormat& file, const std::string& path) {
+  DcmDataset& ds = *file.getDataset();
+  OFString syntax;
+  file.getMetaInfo()->findAndGetOFString(DCM_TransferSyntaxUID, syntax);
+  if (!syntax.empty() && DcmXfer(syntax.c_str()).getXfer() == EXS_Unknown)
+    throw IoError(path, tagLabel(DCM_TransferSyntaxUID),
+                  "unknown transfer syntax '" + std::string(syntax.c_str()) + "'");
+  Uint16 rows = 0, columns = 0, bitsAllocated = 0, bitsStored = 0, highBit = 0, samples = 1;
+  if (ds.findAndGetUint16(DCM_Rows, rows).bad() || ds.findAndGetUint16(DCM_Columns, columns).bad())
+    throw IoError(path, tagLabel(DCM_Rows), "Rows or Columns missing");
+  checkImageSize(path, "Rows (0028,0010) x Columns (0028,0011)", columns, rows);
+  if (ds.findAndGetUint16(DCM_BitsAllocated, bitsAllocated).bad() ||
+      (bitsAllocated != 8 && bitsAllocated != 16))
+    throw IoError(path, tagLabel(DCM_BitsAllocated),
+                  "expected 8 or 16, got " + getString(ds, DCM_BitsAllocated));
+  if (ds.findAndGetUint16(DCM_BitsStored, bitsStored).bad() || bitsStored < 1 ||
+      bitsStored > bitsAllocated)
+    throw IoError(
+        path, tagLabel(DCM_BitsStored),
+        "expected 1-" + std::to_string(bitsAllocated) + ", got " + getString(ds, DCM_BitsStored));
+  if (ds.findAndGetUint16(DCM_HighBit, highBit).good() && highBit != bitsStored - 1)
+    throw IoError(path, tagLabel(DCM_HighBit),
+                  "expected " + std::to_string(bitsStored - 1) + " (BitsStored - 1), got " +
+                      std::to_string(highBit));
+  ds.findAndGetUint16(DCM_SamplesPerPixel, samples);
+  const auto frames = integerAttribute(ds, DCM_NumberOfFrames, path);
+  if (frames && *frames < 1)
+    throw IoError(path, tagLabel(DCM_NumberOfFrames),
+                  "expected a positive number of frames, got " + std::to_string(*frames));
+  if (frames && *frames > 1)
+    throw IoError(path, tagLabel(DCM_NumberOfFrames),
+                  "multi-frame images (" + std::to_string(*frames) + " frames) are not supported");
+  if (const auto slope = finiteAttribute(ds, DCM_RescaleSlope, path); slope && *slope == 0.0)
+    throw IoError(path, tagLabel(DCM_RescaleSlope), "0 would make every pixel the same");
+  finiteAttribute(ds, DCM_RescaleIntercept, path);
+  finiteAttribute(ds, DCM_WindowCenter, path);
+  if (const auto width = finiteAttribute(ds, DCM_WindowWidth, path); width && *width < 1.0)
+    throw IoError(path, tagLabel(DCM_WindowWidth),
+                  "expected at least 1, got " + getString(ds, DCM_WindowWidth));
+
+  DcmElement* pixelData = nullptr;
+  if (ds.findAndGetElement(DCM_PixelData, pixelData).bad() || !pixelData)
+    throw IoError(path, tagLabel(DCM_PixelData), "missing: the file holds no image");
+  if (DcmXfer(ds.getOriginalXfer()).isEncapsulated()) return;  // sizes checked after decoding
+  const std::uint64_t expected = std::uint64_t(rows) * columns * samples * (bitsAllocated / 8) *
+                                 std::uint64_t(frames.value_or(1));
+  const std::uint64_t length = pixelData->getLength();
+  if (length == DCM_UndefinedLength || length % 2 != 0)
+    throw IoError(path, tagLabel(DCM_PixelData),
+                  "length " + std::to_string(length) + " is not an even number of bytes");
+  if (length < expected || length > expected + 1)
+    throw IoError(path, tagLabel(DCM_PixelData),
+                  std::to_string(length) + " bytes, expected " + std::to_string(expected) +
+                      " for " + std::to_string(columns) + " x " + std::to_string(rows) +
+                      " pixels of " + std::to_string(bitsAllocated) + " bits" +
+                      (length < expected ? " (truncated)" : " (Rows/Columns do not match)"));
+  if (pixelData->loadAllDataIntoMemory().bad())
+    throw IoError(path, tagLabel(DCM_PixelData), "the file ends before its pixel data does");
 }
 
 std::string formatAge(double years) {
@@ -86,7 +201,7 @@ bool looksLikeDicom(const std::string& path) {
 
 Radiograph readDicom(const std::string& path) {
   registerDecoders();
-  if (!std::filesystem::is_regular_file(path)) throw IoError(path, "open", "no such file");
+  checkImageFileSize(path);
   DcmFileFormat file;
   const OFCondition loaded = file.loadFile(path.c_str());
   if (loaded.bad())
@@ -97,15 +212,10 @@ Radiograph readDicom(const std::string& path) {
   ds.findAndGetUint16(DCM_SamplesPerPixel, samples);
   const std::string photometric = getString(ds, DCM_PhotometricInterpretation);
   if (samples != 1 || (photometric != "MONOCHROME1" && photometric != "MONOCHROME2"))
-    throw IoError(path, "PhotometricInterpretation",
+    throw IoError(path, tagLabel(DCM_PhotometricInterpretation),
                   "expected a grayscale radiograph (MONOCHROME1/2), got " + photometric + " with " +
                       std::to_string(samples) + " samples per pixel");
-  Sint32 frames = 1;
-  if (ds.findAndGetSint32(DCM_NumberOfFrames, frames).good() && frames > 1)
-    throw IoError(path, "NumberOfFrames",
-                  "multi-frame images (" + std::to_string(frames) + " frames) are not supported");
-  if (!ds.tagExists(DCM_PixelData))
-    throw IoError(path, "PixelData", "missing: the file holds no image");
+  checkPixelModule(file, path);
 
   const E_TransferSyntax stored = ds.getOriginalXfer();
   if (DcmXfer(stored).isEncapsulated()) {
@@ -146,7 +256,8 @@ Radiograph readDicom(const std::string& path) {
     meta.pixelSpacingMm = spacing;
   else if (ds.findAndGetFloat64(DCM_ImagerPixelSpacing, spacing, 0).good() && spacing > 0)
     meta.pixelSpacingMm = spacing;
-  meta.patientAgeYears = parseAge(getString(ds, DCM_PatientAge));
+  if (const std::string age = getString(ds, DCM_PatientAge); !age.empty())
+    meta.patientAgeYears = parseAge(age, meta.ageProblem);
   const std::string sex = getString(ds, DCM_PatientSex);
   if (sex == "F" || sex == "M") meta.patientSex = sex[0];
 

@@ -1,18 +1,38 @@
 #include "png_io.h"
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <opencv2/imgcodecs.hpp>
 
 #include "atomic_file.h"
+#include "image_limits.h"
 #include "io_error.h"
+#include "png_header.h"
 
 namespace cfx::io {
 namespace {
 
-cv::Mat readExisting(const std::string& path) {
-  if (!std::filesystem::is_regular_file(path)) throw IoError(path, "open", "no such file");
-  cv::Mat m = cv::imread(path, cv::IMREAD_UNCHANGED);
-  if (m.empty()) throw IoError(path, "decode", "not a readable image (truncated or not a PNG?)");
+std::vector<unsigned char> readBytes(const std::string& path) {
+  checkImageFileSize(path);
+  std::ifstream in(path, std::ios::binary);
+  std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)),
+                                   std::istreambuf_iterator<char>());
+  if (!in.good() && !in.eof()) throw IoError(path, "read", "cannot read the file");
+  return bytes;
+}
+
+// Decodes a single-channel PNG after its header said it is one, of a size within the limits.
+cv::Mat decodeSingleChannel(const std::vector<unsigned char>& bytes, const std::string& source,
+                            const char* what) {
+  const PngHeader header = readPngHeader(bytes.data(), bytes.size(), source);
+  if (header.colourType != 0)
+    throw IoError(source, "colour type",
+                  std::string("expected ") + what + ", got " + describeColourType(header));
+  const cv::Mat m = cv::imdecode(bytes, cv::IMREAD_UNCHANGED);
+  if (m.empty()) throw IoError(source, "decode", "not a readable PNG (truncated or corrupt data)");
+  if (m.cols != header.width || m.rows != header.height || m.channels() != 1)
+    throw IoError(source, "decode", "the decoded image does not match its header");
   return m;
 }
 
@@ -37,13 +57,11 @@ void encodeAndWrite(const std::string& path, const cv::Mat& m) {
 
 }  // namespace
 
-GrayImage readGrayPng(const std::string& path, int* bitDepth) {
-  const cv::Mat m = readExisting(path);
-  if (m.channels() != 1)
-    throw IoError(path, "channels",
-                  "expected a grayscale image, got " + std::to_string(m.channels()) + " channels");
+GrayImage decodeGrayPng(const std::vector<unsigned char>& bytes, const std::string& source,
+                        int* bitDepth) {
+  const cv::Mat m = decodeSingleChannel(bytes, source, "a grayscale image");
   if (m.depth() != CV_8U && m.depth() != CV_16U)
-    throw IoError(path, "bit depth", "expected 8 or 16 bit, got " + depthName(m.depth()));
+    throw IoError(source, "bit depth", "expected 8 or 16 bit, got " + depthName(m.depth()));
   const double scale = m.depth() == CV_8U ? 1.0 / 255.0 : 1.0 / 65535.0;
   GrayImage image(m.cols, m.rows);
   for (int y = 0; y < m.rows; ++y)
@@ -53,16 +71,23 @@ GrayImage readGrayPng(const std::string& path, int* bitDepth) {
   return image;
 }
 
-LabelMap readLabelPng(const std::string& path) {
-  const cv::Mat m = readExisting(path);
-  if (m.channels() != 1 || m.depth() != CV_8U)
-    throw IoError(path, "format",
-                  "a label map must be an 8-bit single-channel PNG, got " + depthName(m.depth()) +
-                      " with " + std::to_string(m.channels()) + " channel(s)");
+GrayImage readGrayPng(const std::string& path, int* bitDepth) {
+  return decodeGrayPng(readBytes(path), path, bitDepth);
+}
+
+LabelMap decodeLabelPng(const std::vector<unsigned char>& bytes, const std::string& source) {
+  const cv::Mat m = decodeSingleChannel(bytes, source, "an 8-bit single-channel label map");
+  if (m.depth() != CV_8U)
+    throw IoError(source, "format",
+                  "a label map must be an 8-bit single-channel PNG, got " + depthName(m.depth()));
   LabelMap labels(m.cols, m.rows);
   for (int y = 0; y < m.rows; ++y)
     for (int x = 0; x < m.cols; ++x) labels.at(x, y) = m.at<uchar>(y, x);
   return labels;
+}
+
+LabelMap readLabelPng(const std::string& path) {
+  return decodeLabelPng(readBytes(path), path);
 }
 
 void writeGrayPng(const std::string& path, const GrayImage& image, int bitDepth) {

@@ -20,6 +20,7 @@ struct DicomIdentity {
 struct RadiographMetadata {
   std::optional<double> pixelSpacingMm;  // row spacing = column spacing assumed; see dicom_io
   std::optional<double> patientAgeYears;
+  std::string ageProblem;  // why a PatientAge present in the file was not taken, e.g. "'999Y' ..."
   std::optional<char> patientSex;  // 'F' or 'M'
   int sourceBitsStored = 0;
   std::string

@@ -12,6 +12,7 @@ std::array<std::uint8_t, 3> divergingColour(double value) {
   // Anchors of a blue-white-red map with perceptually even steps on each side.
   static constexpr double kAnchors[5][3] = {
       {33, 102, 172}, {146, 197, 222}, {247, 247, 247}, {244, 165, 130}, {178, 24, 43}};
+  if (std::isnan(value)) return {0, 0, 0};  // no difference can be shown: black, never an index
   const double t = (std::clamp(value, -1.0, 1.0) + 1.0) * 2.0;
   const int i = std::min(int(t), 3);
   const double f = t - i;

@@ -9,6 +9,7 @@
 #include "difference_map.h"
 #include "overlay.h"
 #include "png_io.h"
+#include "staged_output.h"
 #include "tensor_bridge.h"
 
 namespace cfx::session {
@@ -28,11 +29,13 @@ ExportedFiles exportCounterfactual(const Study& study, const CounterfactualResul
   const GrayImage& input = study.radiograph.image;
   const bool resampled = input.width != size || input.height != study.factual.height;
   if (resampled) names.push_back("counterfactual_input_size.png");
-  fs::create_directories(request.outDir);
+  // Every file is written into a staging folder and moved into place together at the end: an
+  // error half-way leaves the output folder as it was.
+  io::StagedOutput staged(request.outDir);
   std::map<std::string, std::string> paths;
   for (const auto& name : names) {
-    paths[name] = (fs::path(request.outDir) / name).string();
-    io::refuseToOverwriteInput(study.path, paths[name]);
+    io::refuseToOverwriteInput(study.path, staged.finalPath(name));
+    paths[name] = staged.stagingPath(name);
   }
   ExportedFiles exported;
   const GrayImage atInputSize = counterfactualAtInputSize(study, counterfactual);
@@ -92,7 +95,7 @@ ExportedFiles exportCounterfactual(const Study& study, const CounterfactualResul
   const std::string text = exported.sidecar.dump(2) + "\n";
   io::writeFileAtomically(paths["counterfactual.json"],
                           std::vector<unsigned char>(text.begin(), text.end()));
-  for (const auto& name : names) exported.written.push_back(paths[name]);
+  exported.written = staged.commit();
   return exported;
 }
 

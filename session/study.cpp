@@ -3,6 +3,7 @@
 #include "image_resize.h"
 #include "radiograph_reader.h"
 #include "tensor_bridge.h"
+#include "text_format.h"
 #include "validation_error.h"
 
 namespace cfx::session {
@@ -27,6 +28,24 @@ Study openStudy(const std::string& path, CounterfactualEngine& engine,
   for (const auto& [name, value] : given) {
     values[name] = value;
     study.sources.push_back(name + " given");
+  }
+  if (graph.indexOf("age") && !values.count("age") && !meta.ageProblem.empty())
+    throw ValidationError(path, "age",
+                          meta.ageProblem +
+                              "; give the age with --attr age=YEARS (or in the "
+                              "explorer's panel)");
+  // What the header or the user says is a fact about the patient; outside the model's range the
+  // flows would extrapolate silently, so it is refused rather than used.
+  for (const auto& [name, value] : values) {
+    const Variable& variable = graph.variable(name);
+    if (value < variable.min || value > variable.max) {
+      const bool fromHeader = !given.count(name);
+      throw ValidationError(
+          path, name,
+          formatText("%g%s%s is outside the model's supported range %g-%g", value,
+                     variable.unit.empty() ? "" : (" " + variable.unit).c_str(),
+                     fromHeader ? " (from the DICOM header)" : "", variable.min, variable.max));
+    }
   }
   auto segmentation = engine.segment(study.tensor);
   study.measuredFactual = std::move(segmentation.areas);

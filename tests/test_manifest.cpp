@@ -50,12 +50,16 @@ class TestManifest : public QObject {
     row.id = "a";
     row.image = dir_.filePath("images/a.png").toStdString();
     row.split = "train";
-    for (const auto& v : graph_.variables())
-      row.attributes[v.name] = v.name == "sex" ? 1.0 : 12.3456789;
+    // Values inside the graph's ranges, with more digits than a float keeps.
+    const auto value = [](const Variable& v) {
+      return v.name == "sex" ? 1.0 : std::floor((v.min + v.max) / 2) + 0.3456789;
+    };
+    for (const auto& v : graph_.variables()) row.attributes[v.name] = value(v);
     const std::string path = dir_.filePath("written.csv").toStdString();
     data::writeManifest(path, {row}, graph_);
     const auto back = data::readManifest(path, graph_);
-    QCOMPARE(back.rows[0].attributes.at("age"), 12.3456789);  // 10 significant digits are kept
+    // 10 significant digits are kept.
+    QCOMPARE(back.rows[0].attributes.at("age"), value(graph_.variable("age")));
     QCOMPARE(back.rows[0].image, row.image);
   }
 

@@ -58,7 +58,7 @@ class TestPngIo : public QObject {
 
   void refusesColourAndWrongDepth() {
     cv::imwrite(path("colour.png"), cv::Mat(4, 4, CV_8UC3, cv::Scalar(1, 2, 3)));
-    CFX_EXPECT_ERROR(io::readGrayPng(path("colour.png")), "colour.png", "grayscale", "3 channels");
+    CFX_EXPECT_ERROR(io::readGrayPng(path("colour.png")), "colour.png", "grayscale", "RGB colour");
     cv::imwrite(path("deep.png"), cv::Mat(4, 4, CV_16UC1, cv::Scalar(300)));
     CFX_EXPECT_ERROR(io::readLabelPng(path("deep.png")), "deep.png", "8-bit single-channel",
                      "16-bit");
@@ -69,7 +69,7 @@ class TestPngIo : public QObject {
     GrayImage image(64, 64, 0.5f);
     io::writeGrayPng(path("t.png"), image, 16);
     std::filesystem::resize_file(path("t.png"), 40);
-    CFX_EXPECT_ERROR(io::readRadiograph(path("t.png")), "t.png", "not a readable image");
+    CFX_EXPECT_ERROR(io::readRadiograph(path("t.png")), "t.png", "not a readable PNG");
   }
 
   void atomicWriteLeavesNoPartialFile() {

@@ -168,10 +168,13 @@ class TestScalarScm : public QObject {
     CFX_EXPECT_ERROR(ModelBundle::loadComponent(dir, "hvae"), "model.json", "components.hvae",
                      "missing");
 
-    // A truncated weight file and a model.json of another format version are refused.
+    // A truncated weight file (its checksum no longer matches, and the reader alone also says
+    // why) and a model.json of another format version are refused.
     std::filesystem::resize_file(component.weightsPath,
                                  std::filesystem::file_size(component.weightsPath) - 16);
-    CFX_EXPECT_ERROR(ModelBundle::loadComponent(dir, "scm"), "scm.safetensors", "truncated");
+    CFX_EXPECT_ERROR(ModelBundle::loadComponent(dir, "scm"), "scm.safetensors", "checksum",
+                     "changed or damaged");
+    CFX_EXPECT_ERROR(loadSafetensors(component.weightsPath), "scm.safetensors", "truncated");
     std::ofstream(dir + "/model.json")
         << R"({"format": "cfx-model", "version": 99, "components": {}})";
     CFX_EXPECT_ERROR(ModelBundle::loadComponent(dir, "scm"), "model.json", "version",

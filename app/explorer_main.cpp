@@ -6,7 +6,9 @@
 #include <QMessageBox>
 #include <QThread>
 #include <QTimer>
+#include <cstring>
 #include <iostream>
+#include <memory>
 
 #include "device.h"
 #include "main_window.h"
@@ -25,12 +27,37 @@ QString defaultModelDir() {
   return {};
 }
 
+// True when Qt has somewhere to draw: an X or Wayland display, or a platform chosen explicitly
+// (QT_QPA_PLATFORM=offscreen for scripts and tests).
+bool hasDisplay() {
+  for (const char* name : {"DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"})
+    if (!qEnvironmentVariableIsEmpty(name)) return true;
+  return false;
+}
+
+bool asksForHelp(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i)
+    for (const char* flag : {"-h", "--help", "--help-all", "-v", "--version"})
+      if (std::strcmp(argv[i], flag) == 0) return true;
+  return false;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  QApplication app(argc, argv);
-  QApplication::setOrganizationName("cfx");
-  QApplication::setApplicationName("cfx-explorer");
+  // --help needs no display: Qt's GUI application would abort without one before printing it.
+  std::unique_ptr<QCoreApplication> app;
+  if (asksForHelp(argc, argv) && !hasDisplay()) {
+    app = std::make_unique<QCoreApplication>(argc, argv);
+  } else if (!hasDisplay()) {
+    std::cerr << "cfx-explorer: no display (DISPLAY is not set): run it in a desktop session, or "
+                 "with QT_QPA_PLATFORM=offscreen for scripted use (--screenshot)\n";
+    return 2;
+  } else {
+    app = std::make_unique<QApplication>(argc, argv);
+  }
+  QCoreApplication::setOrganizationName("cfx");
+  QCoreApplication::setApplicationName("cfx-explorer");
   QCommandLineParser parser;
   parser.setApplicationDescription(
       "Counterfactual explorer for chest radiographs: open a DICOM or PNG, move the sliders, "
@@ -44,7 +71,7 @@ int main(int argc, char** argv) {
       "screenshot", "after the first counterfactual, save the window to FILE and quit", "FILE");
   QCommandLineOption intervene("do", "initial intervention VAR=VALUE (repeatable)", "VAR=VALUE");
   parser.addOptions({model, device, threads, screenshot, intervene});
-  parser.process(app);
+  parser.process(*app);
 
   cfx::ui::ExplorerOptions options;
   options.modelDir = parser.isSet(model) ? parser.value(model) : defaultModelDir();
@@ -86,10 +113,10 @@ int main(int argc, char** argv) {
         QApplication::quit();
       });
     });
-    QObject::connect(&window, &cfx::ui::MainWindow::errorShown, &app, [](const QString& m) {
+    QObject::connect(&window, &cfx::ui::MainWindow::errorShown, app.get(), [](const QString& m) {
       std::cerr << "cfx-explorer: " << m.toStdString() << "\n";
       QApplication::exit(1);
     });
   }
-  return app.exec();
+  return app->exec();
 }

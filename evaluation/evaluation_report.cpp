@@ -6,6 +6,7 @@
 #include "atomic_file.h"
 #include "html_report.h"
 #include "png_io.h"
+#include "staged_output.h"
 #include "text_format.h"
 
 namespace cfx::evaluation {
@@ -148,13 +149,14 @@ std::string htmlReport(const CounterfactualEvaluation& e) {
 }
 
 void writeEvaluation(const CounterfactualEvaluation& evaluation, const std::string& reportDir) {
-  const fs::path outDir = reportDir;
-  fs::create_directories(outDir);
+  // The page and its metrics appear together (a report never pairs with another run's metrics).
   const std::string json = evaluation.metrics.dump(2) + "\n", page = htmlReport(evaluation);
-  io::writeFileAtomically((outDir / "metrics.json").string(),
+  io::StagedOutput staged(reportDir);
+  io::writeFileAtomically(staged.stagingPath("metrics.json"),
                           std::vector<unsigned char>(json.begin(), json.end()));
-  io::writeFileAtomically((outDir / "report.html").string(),
+  io::writeFileAtomically(staged.stagingPath("report.html"),
                           std::vector<unsigned char>(page.begin(), page.end()));
+  staged.commit();
 }
 
 }  // namespace cfx::evaluation

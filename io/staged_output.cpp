@@ -38,9 +38,12 @@ std::string StagedOutput::finalPath(const std::string& name) const {
 
 std::vector<std::string> StagedOutput::commit() {
   std::vector<std::string> written;
+  // Everything that could stop a rename half-way is checked before the first one.
   for (const auto& name : names_) {
     const fs::path from = fs::path(stagingDir_) / name;
     if (!fs::exists(from)) throw IoError(from.string(), "commit", "was never written");
+    if (fs::is_directory(finalPath(name)))
+      throw IoError(finalPath(name), "output", "is a folder; cannot replace it with a file");
   }
   for (const auto& name : names_) {
     std::error_code error;

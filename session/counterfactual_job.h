@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,7 @@ struct CounterfactualJob {
   std::vector<std::string> attributes;     // VAR=VALUE, overriding the DICOM header
   std::vector<std::string> interventions;  // VAR=VALUE or VAR=+20%
   EngineOptions engine;
+  const std::atomic<bool>* cancel = nullptr;  // checked between the steps (Interrupted)
 };
 
 struct CounterfactualOutcome {

@@ -2,6 +2,8 @@
 
 #include <QMetaObject>
 
+#include "error_text.h"
+
 namespace cfx::ui {
 
 // Forwards progress to the owner's thread through queued signals.
@@ -46,7 +48,7 @@ void BackgroundTask::start() {
     } catch (const Interrupted&) {
       Q_EMIT cancelled();
     } catch (const std::exception& e) {
-      Q_EMIT failed(QString::fromStdString(e.what()));
+      Q_EMIT failed(QString::fromStdString(errorText(e)));
     }
   });
   thread_->start();

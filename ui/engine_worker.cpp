@@ -2,6 +2,7 @@
 
 #include "counterfactual_export.h"
 #include "device.h"
+#include "error_text.h"
 #include "tensor_bridge.h"
 
 namespace cfx::ui {
@@ -15,7 +16,7 @@ void guarded(EngineWorker* worker, const QString& what, F&& work) {
   try {
     work();
   } catch (const std::exception& e) {
-    Q_EMIT worker->failed(what, QString::fromStdString(e.what()));
+    Q_EMIT worker->failed(what, QString::fromStdString(errorText(e)));
   }
   Q_EMIT worker->busy(false);
 }

@@ -9,6 +9,7 @@
 #include "compare_command.h"
 #include "counterfactual_command.h"
 #include "data_commands.h"
+#include "error_text.h"
 #include "evaluate_command.h"
 #include "figure_command.h"
 #include "interrupt.h"
@@ -94,7 +95,7 @@ const Command kCommands[] = {
 };
 
 void printOverview(std::ostream& out) {
-  out << "usage: cfx COMMAND [options]   (cfx COMMAND --help for its options)\n\n"
+  out << "usage: cfx COMMAND [options] [--verbose]   (cfx COMMAND --help for its options)\n\n"
          "Counterfactual explorer for chest radiographs (Seg-CFT).\n\ncommands:\n";
   for (const auto& c : kCommands)
     out << "  " << c.name
@@ -104,7 +105,15 @@ void printOverview(std::ostream& out) {
 
 }  // namespace
 
-int runCfx(const std::vector<std::string>& arguments) {
+int runCfx(const std::vector<std::string>& given) {
+  // --verbose anywhere: errors keep LibTorch's backtraces (for a bug report).
+  std::vector<std::string> arguments;
+  bool verbose = false;
+  for (const auto& argument : given)
+    if (argument == "--verbose")
+      verbose = true;
+    else
+      arguments.push_back(argument);
   if (arguments.empty() || arguments[0] == "--help" || arguments[0] == "-h") {
     printOverview(arguments.empty() ? std::cerr : std::cout);
     return arguments.empty() ? 2 : 0;
@@ -120,7 +129,7 @@ int runCfx(const std::vector<std::string>& arguments) {
       std::cerr << "\ncfx " << c.name << ": interrupted; partial output removed\n";
       return 130;
     } catch (const std::exception& e) {
-      std::cerr << "cfx " << c.name << ": error: " << e.what() << "\n";
+      std::cerr << "cfx " << c.name << ": error: " << errorText(e, verbose) << "\n";
       return 1;
     }
   }

@@ -11,6 +11,7 @@
 #include "counterfactual_engine.h"
 #include "counterfactual_job.h"
 #include "device.h"
+#include "interrupt.h"
 #include "pacs_client.h"
 #include "pacs_options.h"
 #include "pacs_study.h"
@@ -77,8 +78,9 @@ int runCounterfactualCommand(const std::vector<std::string>& arguments) {
                 study.series.modality.c_str());
     image = study.imagePath;
   }
-  const session::CounterfactualOutcome outcome = session::runCounterfactualJob(
-      {parser.get("model"), image, outDir, parser.all("attr"), parser.all("do"), options});
+  const session::CounterfactualOutcome outcome =
+      session::runCounterfactualJob({parser.get("model"), image, outDir, parser.all("attr"),
+                                     parser.all("do"), options, &interruptRequested()});
   const CausalGraph& graph = outcome.graph;
   const CounterfactualResult& result = outcome.result;
 

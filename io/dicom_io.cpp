@@ -23,18 +23,6 @@
 namespace cfx::io {
 namespace {
 
-// DCMTK keeps its codecs in a process-wide registry; register them once, on first use.
-void registerDecoders() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    // Our exceptions carry what went wrong; DCMTK's own log lines on stderr would only repeat it.
-    OFLog::configure(OFLogger::FATAL_LOG_LEVEL);
-    DJDecoderRegistration::registerCodecs();
-    DJLSDecoderRegistration::registerCodecs();
-    DcmRLEDecoderRegistration::registerCodecs();
-  });
-}
-
 std::string getString(DcmItem& item, const DcmTagKey& tag) {
   OFString value;
   return item.findAndGetOFStringArray(tag, value).good() ? std::string(value.c_str())
@@ -193,6 +181,18 @@ void put(DcmDataset& ds, const DcmTagKey& tag, const std::string& value, const s
 
 }  // namespace
 
+// DCMTK keeps its codecs in a process-wide registry; register them once, on first use.
+void prepareDicomCodecs() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    // Our exceptions carry what went wrong; DCMTK's own log lines on stderr would only repeat it.
+    OFLog::configure(OFLogger::FATAL_LOG_LEVEL);
+    DJDecoderRegistration::registerCodecs();
+    DJLSDecoderRegistration::registerCodecs();
+    DcmRLEDecoderRegistration::registerCodecs();
+  });
+}
+
 bool looksLikeDicom(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   char magic[132] = {};
@@ -200,7 +200,7 @@ bool looksLikeDicom(const std::string& path) {
 }
 
 Radiograph readDicom(const std::string& path) {
-  registerDecoders();
+  prepareDicomCodecs();
   checkImageFileSize(path);
   DcmFileFormat file;
   const OFCondition loaded = file.loadFile(path.c_str());

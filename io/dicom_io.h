@@ -27,6 +27,10 @@ struct DicomWriteOptions {
 void writeDicom(const std::string& path, const GrayImage& image, const RadiographMetadata& metadata,
                 const DicomWriteOptions& options);
 
+// Registers DCMTK's decoders (JPEG, JPEG-LS, RLE) and quiets its logging, once per process; every
+// reader and the network layer call it before touching DICOM.
+void prepareDicomCodecs();
+
 // True when the file starts like DICOM Part 10 ("DICM" at byte 128).
 bool looksLikeDicom(const std::string& path);
 

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 
+#include "dicom_io.h"
 #include "pacs_client.h"
 #include "scu_association.h"
 
@@ -49,7 +50,7 @@ MoveReceiver::~MoveReceiver() {
 }
 
 void MoveReceiver::start() {
-  prepareDcmtk();
+  io::prepareDicomCodecs();
   scp_ = std::make_unique<Scp>(*this);
   scp_->setPort(Uint16(node_.receivePort));
   scp_->setAETitle(aeTitle_.c_str());

@@ -1,10 +1,13 @@
 #include "pacs_client.h"
 
+#include "dicom_io.h"
+
 #include <dcmtk/dcmdata/dctk.h>
 #include <dcmtk/dcmnet/diutil.h>
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <memory>
 
 #include "atomic_file.h"
@@ -76,6 +79,19 @@ void checkFinalStatus(ScuAssociation& association, const Responses<Response>& re
   }
 }
 
+// One C-FIND (Study Root) on its own association: `onMatch` sees each data set the node returns.
+void findMatches(const PacsNode& node, DcmDataset& keys,
+                 const std::function<void(DcmDataset&)>& onMatch) {
+  ScuAssociation association(node, {findContext()}, "C-FIND");
+  Responses<QRResponse> responses;
+  association.check(association.sendFINDRequest(
+      association.contextFor(UID_FINDStudyRootQueryRetrieveInformationModel), &keys,
+      &responses.list));
+  checkFinalStatus(association, responses);
+  for (QRResponse* response : responses.list)
+    if (response->m_dataset) onMatch(*response->m_dataset);
+}
+
 }  // namespace
 
 PacsClient::PacsClient(PacsNode node) : node_(std::move(node)) {
@@ -92,7 +108,6 @@ double PacsClient::echo() {
 
 std::vector<StudyMatch> PacsClient::findStudies(const StudyQuery& query) {
   validate(query);
-  ScuAssociation association(node_, {findContext()}, "C-FIND");
   DcmDataset keys;
   keys.putAndInsertString(DCM_QueryRetrieveLevel, "STUDY");
   keys.putAndInsertString(DCM_StudyInstanceUID, "");
@@ -107,15 +122,8 @@ std::vector<StudyMatch> PacsClient::findStudies(const StudyQuery& query) {
   keys.putAndInsertString(DCM_ModalitiesInStudy, joined(query.modalities).c_str());
   keys.putAndInsertString(DCM_NumberOfStudyRelatedSeries, "");
   keys.putAndInsertString(DCM_NumberOfStudyRelatedInstances, "");
-  Responses<QRResponse> responses;
-  association.check(association.sendFINDRequest(
-      association.contextFor(UID_FINDStudyRootQueryRetrieveInformationModel), &keys,
-      &responses.list));
-  checkFinalStatus(association, responses);
   std::vector<StudyMatch> matches;
-  for (QRResponse* response : responses.list) {
-    if (!response->m_dataset) continue;
-    DcmDataset& ds = *response->m_dataset;
+  findMatches(node_, keys, [&](DcmDataset& ds) {
     StudyMatch match;
     match.studyInstanceUid = text(ds, DCM_StudyInstanceUID);
     match.patientName = text(ds, DCM_PatientName);
@@ -130,13 +138,12 @@ std::vector<StudyMatch> PacsClient::findStudies(const StudyQuery& query) {
     match.seriesCount = count(ds, DCM_NumberOfStudyRelatedSeries);
     match.instanceCount = count(ds, DCM_NumberOfStudyRelatedInstances);
     if (!match.studyInstanceUid.empty()) matches.push_back(match);
-  }
+  });
   return matches;
 }
 
 std::vector<SeriesMatch> PacsClient::findSeries(const std::string& studyInstanceUid) {
   if (studyInstanceUid.empty()) throw PacsError(describe(node_) + ": C-FIND: no study UID given");
-  ScuAssociation association(node_, {findContext()}, "C-FIND");
   DcmDataset keys;
   keys.putAndInsertString(DCM_QueryRetrieveLevel, "SERIES");
   keys.putAndInsertString(DCM_StudyInstanceUID, studyInstanceUid.c_str());
@@ -146,15 +153,8 @@ std::vector<SeriesMatch> PacsClient::findSeries(const std::string& studyInstance
   keys.putAndInsertString(DCM_SeriesDescription, "");
   keys.putAndInsertString(DCM_BodyPartExamined, "");
   keys.putAndInsertString(DCM_NumberOfSeriesRelatedInstances, "");
-  Responses<QRResponse> responses;
-  association.check(association.sendFINDRequest(
-      association.contextFor(UID_FINDStudyRootQueryRetrieveInformationModel), &keys,
-      &responses.list));
-  checkFinalStatus(association, responses);
   std::vector<SeriesMatch> matches;
-  for (QRResponse* response : responses.list) {
-    if (!response->m_dataset) continue;
-    DcmDataset& ds = *response->m_dataset;
+  findMatches(node_, keys, [&](DcmDataset& ds) {
     SeriesMatch match;
     match.studyInstanceUid = studyInstanceUid;
     match.seriesInstanceUid = text(ds, DCM_SeriesInstanceUID);
@@ -164,7 +164,7 @@ std::vector<SeriesMatch> PacsClient::findSeries(const std::string& studyInstance
     match.seriesNumber = count(ds, DCM_SeriesNumber);
     match.instanceCount = count(ds, DCM_NumberOfSeriesRelatedInstances);
     if (!match.seriesInstanceUid.empty()) matches.push_back(match);
-  }
+  });
   return matches;
 }
 
@@ -259,7 +259,7 @@ RetrievedSeries PacsClient::retrieveSeries(const std::string& studyInstanceUid,
 }
 
 StoreResult PacsClient::store(const std::string& dicomFile) {
-  prepareDcmtk();
+  io::prepareDicomCodecs();
   DcmFileFormat file;
   const OFCondition loaded = file.loadFile(dicomFile.c_str());
   if (loaded.bad())

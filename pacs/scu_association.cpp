@@ -1,14 +1,10 @@
 #include "scu_association.h"
 
-#include <dcmtk/dcmdata/dcrledrg.h>
 #include <dcmtk/dcmdata/dctk.h>
-#include <dcmtk/dcmjpeg/djdecode.h>
-#include <dcmtk/dcmjpls/djdecode.h>
 #include <dcmtk/dcmnet/assoc.h>
 #include <dcmtk/dcmnet/diutil.h>
-#include <dcmtk/oflog/oflog.h>
 
-#include <mutex>
+#include "dicom_io.h"
 
 namespace cfx::pacs {
 namespace {
@@ -74,16 +70,6 @@ std::string rejectionReason(const PacsNode& node) {
 
 }  // namespace
 
-void prepareDcmtk() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    OFLog::configure(OFLogger::FATAL_LOG_LEVEL);
-    DJDecoderRegistration::registerCodecs();
-    DJLSDecoderRegistration::registerCodecs();
-    DcmRLEDecoderRegistration::registerCodecs();
-  });
-}
-
 std::vector<std::string> uncompressedTransferSyntaxes() {
   return {UID_LittleEndianExplicitTransferSyntax, UID_LittleEndianImplicitTransferSyntax};
 }
@@ -120,7 +106,7 @@ const std::vector<std::string>& imageStorageClasses() {
 ScuAssociation::ScuAssociation(const PacsNode& node, const std::vector<ProposedContext>& contexts,
                                const std::string& operation)
     : node_(node), operation_(operation) {
-  prepareDcmtk();
+  io::prepareDicomCodecs();
   setAETitle(node.callingAeTitle.c_str());
   setPeerAETitle(node.calledAeTitle.c_str());
   setPeerHostName(node.host.c_str());

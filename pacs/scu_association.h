@@ -62,7 +62,4 @@ std::vector<std::string> uncompressedTransferSyntaxes();
 // Storage SOP classes of the images a retrieval may bring (radiographs first).
 const std::vector<std::string>& imageStorageClasses();
 
-// Makes DCMTK quiet (its own log lines only repeat what our errors say) and registers its codecs.
-void prepareDcmtk();
-
 }  // namespace cfx::pacs

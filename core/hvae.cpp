@@ -116,7 +116,7 @@ struct HvaeImpl::DecoderPass {
 
 std::vector<HvaeStage> parseHvaeArchitecture(const std::string& text, const std::string& source) {
   std::vector<HvaeStage> stages;
-  const std::regex item(R"((\d+)b(\d+))");
+  const std::regex item(R"((\d{1,4})b(\d{1,2}))");
   size_t start = 0;
   while (start <= text.size()) {
     const size_t comma = text.find(',', start);
@@ -131,6 +131,8 @@ std::vector<HvaeStage> parseHvaeArchitecture(const std::string& text, const std:
     start = comma + 1;
   }
   for (size_t i = 0; i < stages.size(); ++i) {
+    checkRange(stages[i].resolution, 1, 1024, source, "hvae.architecture resolution");
+    checkRange(stages[i].blocks, 1, 32, source, "hvae.architecture blocks");
     if (stages[i].blocks < 1)
       throw ValidationError(source, "hvae.architecture", "a stage needs at least one block");
     if (i > 0 && (stages[i].resolution >= stages[i - 1].resolution ||
@@ -169,9 +171,10 @@ HvaeConfig HvaeConfig::fromJson(const nlohmann::json& json, const std::string& s
   c.beta = jsonField<double>(json, "beta", 1.0, source, "hvae");
   c.freeBits = jsonField<double>(json, "free_bits", 0.0, source, "hvae");
   parseHvaeArchitecture(c.architecture, source);
-  if (c.width < 4 || c.latentChannels < 1 || c.parents < 0)
-    throw ValidationError(source, "hvae",
-                          "width >= 4, latent_channels >= 1 and parents >= 0 expected");
+  checkRange(c.width, 4, 512, source, "hvae.width");
+  checkRange(c.latentChannels, 1, 128, source, "hvae.latent_channels");
+  checkRange(c.maxLatentResolution, 1, 1024, source, "hvae.max_latent_resolution");
+  checkRange(c.parents, 0, 64, source, "hvae.parents");
   return c;
 }
 

@@ -1,5 +1,6 @@
 #include "image_mechanism.h"
 
+#include "json_fields.h"
 #include "model_bundle.h"
 #include "validation_error.h"
 
@@ -13,6 +14,7 @@ ImageMechanism loadImageMechanism(const std::string& modelDir) {
       !config.at("size").is_number_integer())
     throw ValidationError(source, "components.hvae.config",
                           "expected {hvae, parents, size (integer)}");
+  checkRange(config.at("size").get<int64_t>(), 8, 1024, source, "components.hvae.config.size");
   ImageMechanism mechanism{Hvae(HvaeConfig::fromJson(config.at("hvae"), source)),
                            ParentEncoding::fromJson(config.at("parents"), source),
                            config.at("size").get<int64_t>(), config};

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <type_traits>
@@ -34,6 +35,16 @@ T jsonField(const nlohmann::json& object, const std::string& key, const T& fallb
             const std::string& source, const std::string& where) {
   if (object.is_object() && !object.contains(key)) return fallback;
   return jsonField<T>(object, key, source, where);
+}
+
+// Network sizes read from a model folder must be plausible before anything is allocated for them:
+// a configuration is data anyone can edit, and a width of 10^9 would build a network of that size.
+inline void checkRange(std::int64_t value, std::int64_t min, std::int64_t max,
+                       const std::string& source, const std::string& field) {
+  if (value < min || value > max)
+    throw ValidationError(source, field,
+                          "expected " + std::to_string(min) + "-" + std::to_string(max) + ", got " +
+                              std::to_string(value));
 }
 
 }  // namespace cfx

@@ -43,7 +43,8 @@ std::string weightsFileName(const nlohmann::json& entry, const std::string& name
   if (!entry.contains("weights") || !entry["weights"].is_string())
     throw ValidationError(source, field, "expected the weight file's name");
   const std::string file = entry["weights"].get<std::string>();
-  if (file.empty() || file != fs::path(file).filename().string() || file == "." || file == "..")
+  if (file.empty() || file.size() > 255 || file != fs::path(file).filename().string() ||
+      file == "." || file == "..")
     throw ValidationError(source, field,
                           "'" + file + "' is not a file name inside the model folder");
   return file;
@@ -95,7 +96,8 @@ ModelBundle::Component ModelBundle::loadComponent(const std::string& dir, const 
   component.config = entry.value("config", nlohmann::json::object());
   component.provenance = entry.value("provenance", nlohmann::json::object());
   component.weightsPath = (fs::path(dir) / weightsFileName(entry, name, source)).string();
-  if (!fs::is_regular_file(component.weightsPath))
+  std::error_code error;
+  if (!fs::is_regular_file(component.weightsPath, error))
     throw ValidationError(source, field + ".weights",
                           "file " + component.weightsPath + " is missing");
   // A flipped bit in a weight file changes every counterfactual without any error: the checksum

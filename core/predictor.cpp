@@ -18,6 +18,9 @@ PredictorConfig PredictorConfig::fromJson(const nlohmann::json& json, const std:
   c.size = jsonField<int64_t>(json, "size", source, "predictor");
   c.width = jsonField<int64_t>(json, "width", source, "predictor");
   c.depth = jsonField<int64_t>(json, "depth", source, "predictor");
+  checkRange(c.size, 8, 1024, source, "predictor.size");
+  checkRange(c.width, 1, 512, source, "predictor.width");
+  checkRange(c.depth, 1, 8, source, "predictor.depth");
   const auto targets = jsonField<nlohmann::json>(json, "targets", source, "predictor");
   if (!targets.is_array()) throw ValidationError(source, "predictor.targets", "expected a list");
   for (const auto& t : targets)

@@ -31,8 +31,8 @@ ScmConfig ScmConfig::fromJson(const nlohmann::json& json, const std::string& sou
   c.hidden = jsonField(json, "hidden", c.hidden, source, "scm.config");
   c.bins = jsonField(json, "bins", c.bins, source, "scm.config");
   c.bound = jsonField(json, "bound", c.bound, source, "scm.config");
-  if (c.hidden < 0) throw ValidationError(source, "scm.hidden", "expected 0 (linear) or more");
-  if (c.bins < 2) throw ValidationError(source, "scm.bins", "expected at least 2");
+  checkRange(c.hidden, 0, 1024, source, "scm.hidden");
+  checkRange(c.bins, 2, 64, source, "scm.bins");
   if (!(c.bound > 0)) throw ValidationError(source, "scm.bound", "expected a positive number");
   return c;
 }

@@ -19,8 +19,8 @@ SegmentorConfig SegmentorConfig::fromJson(const nlohmann::json& json, const std:
   c.unet = UNetConfig::fromJson(json.at("unet"), source);
   c.size = jsonField<int64_t>(json, "size", source, "segmentor");
   c.regionBands = jsonField<int64_t>(json, "region_bands", 3, source, "segmentor");
-  if (c.size < 8)
-    throw ValidationError(source, "segmentor.size", "expected an image size of at least 8");
+  checkRange(c.size, 8, 1024, source, "segmentor.size");
+  checkRange(c.regionBands, 1, 64, source, "segmentor.region_bands");
   if (!json.contains("structures") || !json.at("structures").is_array())
     throw ValidationError(source, "segmentor.structures",
                           "missing; expected [{variable, label}, ...]");

@@ -1,5 +1,6 @@
 #include "unet.h"
 
+#include "json_fields.h"
 #include "validation_error.h"
 
 namespace cfx {
@@ -40,6 +41,10 @@ UNetConfig UNetConfig::fromJson(const nlohmann::json& json, const std::string& s
                             "missing or not a positive integer");
     c.*member = json.at(key).get<int64_t>();
   }
+  checkRange(c.inChannels, 1, 16, source, "unet.in_channels");
+  checkRange(c.classes, 2, 64, source, "unet.classes");
+  checkRange(c.width, 1, 512, source, "unet.width");
+  checkRange(c.depth, 1, 8, source, "unet.depth");
   return c;
 }
 

@@ -160,7 +160,8 @@ Manifest readManifest(const std::string& path, const CausalGraph& graph) {
                            "CFX_ALLOW_PATHS_OUTSIDE_DATASET=1 to allow it)");
         return std::string();
       }
-      if (!fs::is_regular_file(full))
+      std::error_code error;
+      if (!fs::is_regular_file(full, error))
         problems.push_back(where + ": " + what + " file not found: " + full.string());
       return full.string();
     };

@@ -9,7 +9,9 @@
 namespace cfx::io {
 
 Radiograph readRadiograph(const std::string& path) {
-  if (!std::filesystem::is_regular_file(path)) throw IoError(path, "open", "no such file");
+  std::error_code error;
+  if (!std::filesystem::is_regular_file(path, error))
+    throw IoError(path, "open", error ? error.message() : "no such file");
   if (looksLikeDicom(path)) return readDicom(path);
   Radiograph result;
   result.image = readGrayPng(path, &result.metadata.sourceBitsStored);

@@ -20,7 +20,8 @@ std::shared_ptr<CounterfactualEngine> CounterfactualEngine::load(const std::stri
     engine->hvaeConfig_ = mechanism.config;
     return engine;
   } catch (const nlohmann::json::exception& e) {
-    // With JSON_DIAGNOSTICS the message holds the key's path, e.g. (/components/hvae/config/width).
+    // Configurations read their keys through jsonField and name them; this is the rest (a
+    // component's JSON that is not an object where one is expected, say).
     throw ValidationError(source, "components",
                           std::string("a value of the wrong type: ") + e.what());
   } catch (const c10::Error& e) {

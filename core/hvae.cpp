@@ -133,8 +133,6 @@ std::vector<HvaeStage> parseHvaeArchitecture(const std::string& text, const std:
   for (size_t i = 0; i < stages.size(); ++i) {
     checkRange(stages[i].resolution, 1, 1024, source, "hvae.architecture resolution");
     checkRange(stages[i].blocks, 1, 32, source, "hvae.architecture blocks");
-    if (stages[i].blocks < 1)
-      throw ValidationError(source, "hvae.architecture", "a stage needs at least one block");
     if (i > 0 && (stages[i].resolution >= stages[i - 1].resolution ||
                   stages[i - 1].resolution % stages[i].resolution))
       throw ValidationError(source, "hvae.architecture",

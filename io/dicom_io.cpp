@@ -113,7 +113,7 @@ void checkPixelModule(DcmFileFormat& file, const std::string& path) {
   Uint16 rows = 0, columns = 0, bitsAllocated = 0, bitsStored = 0, highBit = 0, samples = 1;
   if (ds.findAndGetUint16(DCM_Rows, rows).bad() || ds.findAndGetUint16(DCM_Columns, columns).bad())
     throw IoError(path, tagLabel(DCM_Rows), "Rows or Columns missing");
-  checkImageSize(path, "Rows (0028,0010) x Columns (0028,0011)", columns, rows);
+  checkImageSize(path, tagLabel(DCM_Rows) + " x " + tagLabel(DCM_Columns), columns, rows);
   if (ds.findAndGetUint16(DCM_BitsAllocated, bitsAllocated).bad() ||
       (bitsAllocated != 8 && bitsAllocated != 16))
     throw IoError(path, tagLabel(DCM_BitsAllocated),

@@ -106,14 +106,18 @@ ModelBundle::Component ModelBundle::loadComponent(const std::string& dir, const 
     throw ValidationError(source, field + ".sha256",
                           "missing: every weight file's SHA-256 is stored with it (a model "
                           "folder from an older cfx; retrain or add the checksum)");
-  const std::string actual = sha256OfFile(component.weightsPath);
+  // One read serves the checksum and the tensors.
+  const std::vector<unsigned char> bytes = readSafetensorsFile(component.weightsPath);
+  Sha256 hash;
+  hash.update(bytes.data(), bytes.size());
+  const std::string actual = hash.hexDigest();
   if (actual != entry["sha256"].get<std::string>())
     throw ValidationError(component.weightsPath, "sha256",
                           "the file's checksum " + actual.substr(0, 12) +
                               "... differs from the one in model.json (" +
                               entry["sha256"].get<std::string>().substr(0, 12) +
                               "...): the file was changed or damaged");
-  component.weights = loadSafetensors(component.weightsPath);
+  component.weights = parseSafetensors(bytes, component.weightsPath);
   for (const auto& [tensorName, tensor] : component.weights)
     if (tensor.is_floating_point() && !torch::isfinite(tensor).all().item<bool>())
       throw ValidationError(component.weightsPath, "tensor '" + tensorName + "'",

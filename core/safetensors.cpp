@@ -9,6 +9,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "file_limits.h"
 #include "validation_error.h"
 
 namespace cfx {
@@ -166,21 +167,13 @@ NamedTensors parseSafetensors(const std::vector<unsigned char>& bytes, const std
   return tensors;
 }
 
+std::vector<unsigned char> readSafetensorsFile(const std::string& path) {
+  return readFileBytes(path, kMaxFileBytes, "a weight file");
+}
+
 NamedTensors loadSafetensors(const std::string& path,
                              std::map<std::string, std::string>* metadata) {
-  std::error_code error;
-  const auto fileSize = std::filesystem::file_size(path, error);
-  if (error) throw ValidationError(path, "open", "cannot read the file: " + error.message());
-  if (fileSize > kMaxFileBytes)
-    throw ValidationError(path, "size",
-                          std::to_string(fileSize >> 20) + " MiB is larger than the supported " +
-                              std::to_string(kMaxFileBytes >> 20) + " MiB");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ValidationError(path, "open", "cannot read the file");
-  std::vector<unsigned char> bytes(fileSize);
-  if (!in.read(reinterpret_cast<char*>(bytes.data()), std::streamsize(fileSize)))
-    throw ValidationError(path, "read", "the file ends early");
-  return parseSafetensors(bytes, path, metadata);
+  return parseSafetensors(readSafetensorsFile(path), path, metadata);
 }
 
 }  // namespace cfx

@@ -19,7 +19,9 @@ void saveSafetensors(const std::string& path, const NamedTensors& tensors,
 // allocated; files over 1 GiB are refused.
 NamedTensors loadSafetensors(const std::string& path,
                              std::map<std::string, std::string>* metadata = nullptr);
-// The same from the file's bytes; `path` names it in messages.
+// The file's bytes (refused over 1 GiB), for a caller that also hashes them.
+std::vector<unsigned char> readSafetensorsFile(const std::string& path);
+// The tensors from the file's bytes; `path` names it in messages.
 NamedTensors parseSafetensors(const std::vector<unsigned char>& bytes, const std::string& path,
                               std::map<std::string, std::string>* metadata = nullptr);
 

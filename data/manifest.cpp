@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "atomic_file.h"
+#include "file_limits.h"
 #include "io_error.h"
 #include "text_format.h"
 
@@ -80,15 +81,9 @@ bool isInside(const fs::path& full, const fs::path& folder) {
 }  // namespace
 
 Manifest readManifest(const std::string& path, const CausalGraph& graph) {
-  std::error_code error;
-  const auto bytes = fs::file_size(path, error);
-  if (error) throw io::IoError(path, "open", "cannot read the manifest: " + error.message());
-  if (bytes > kMaxManifestBytes)
-    throw io::IoError(path, "size",
-                      std::to_string(bytes >> 20) + " MiB is larger than the supported " +
-                          std::to_string(kMaxManifestBytes >> 20) + " MiB for a manifest");
   std::ifstream in(path);
   if (!in) throw io::IoError(path, "open", "cannot read the manifest");
+  checkFileSize(path, kMaxManifestBytes, "a manifest");
   const fs::path folder = fs::absolute(fs::path(path).parent_path()).lexically_normal();
   const char* allow = std::getenv("CFX_ALLOW_PATHS_OUTSIDE_DATASET");
   const bool outsideAllowed = allow && std::string(allow) == "1";

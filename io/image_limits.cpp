@@ -1,7 +1,6 @@
 #include "image_limits.h"
 
-#include <filesystem>
-
+#include "file_limits.h"
 #include "io_error.h"
 
 namespace cfx::io {
@@ -19,14 +18,11 @@ void checkImageSize(const std::string& source, const std::string& field, std::in
 }
 
 void checkImageFileSize(const std::string& path) {
-  std::error_code error;
-  if (!std::filesystem::is_regular_file(path, error)) throw IoError(path, "open", "no such file");
-  const auto bytes = std::filesystem::file_size(path, error);
-  if (error) throw IoError(path, "open", "cannot read its size: " + error.message());
-  if (std::int64_t(bytes) > kMaxImageFileBytes)
-    throw IoError(path, "size",
-                  std::to_string(bytes >> 20) + " MiB is larger than the supported " +
-                      std::to_string(kMaxImageFileBytes >> 20) + " MiB for an image file");
+  checkFileSize(path, kMaxImageFileBytes, "an image file");
+}
+
+std::vector<unsigned char> readImageFile(const std::string& path) {
+  return readFileBytes(path, kMaxImageFileBytes, "an image file");
 }
 
 }  // namespace cfx::io

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace cfx::io {
 
@@ -19,5 +20,7 @@ void checkImageSize(const std::string& source, const std::string& field, std::in
 
 // Throws when the file is larger than kMaxImageFileBytes (or missing).
 void checkImageFileSize(const std::string& path);
+// The whole image file, after that check.
+std::vector<unsigned char> readImageFile(const std::string& path);
 
 }  // namespace cfx::io

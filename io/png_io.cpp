@@ -1,8 +1,6 @@
 #include "png_io.h"
 
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <opencv2/imgcodecs.hpp>
 
 #include "atomic_file.h"
@@ -12,15 +10,6 @@
 
 namespace cfx::io {
 namespace {
-
-std::vector<unsigned char> readBytes(const std::string& path) {
-  checkImageFileSize(path);
-  std::ifstream in(path, std::ios::binary);
-  std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)),
-                                   std::istreambuf_iterator<char>());
-  if (!in.good() && !in.eof()) throw IoError(path, "read", "cannot read the file");
-  return bytes;
-}
 
 // Decodes a single-channel PNG after its header said it is one, of a size within the limits.
 cv::Mat decodeSingleChannel(const std::vector<unsigned char>& bytes, const std::string& source,
@@ -72,7 +61,7 @@ GrayImage decodeGrayPng(const std::vector<unsigned char>& bytes, const std::stri
 }
 
 GrayImage readGrayPng(const std::string& path, int* bitDepth) {
-  return decodeGrayPng(readBytes(path), path, bitDepth);
+  return decodeGrayPng(readImageFile(path), path, bitDepth);
 }
 
 LabelMap decodeLabelPng(const std::vector<unsigned char>& bytes, const std::string& source) {
@@ -87,7 +76,7 @@ LabelMap decodeLabelPng(const std::vector<unsigned char>& bytes, const std::stri
 }
 
 LabelMap readLabelPng(const std::string& path) {
-  return decodeLabelPng(readBytes(path), path);
+  return decodeLabelPng(readImageFile(path), path);
 }
 
 void writeGrayPng(const std::string& path, const GrayImage& image, int bitDepth) {

@@ -200,6 +200,11 @@ std::vector<PacsNode> loadNodes(const std::string& path) {
   return nodes;
 }
 
+std::vector<PacsNode> loadNodesIfPresent(const std::string& path) {
+  std::error_code error;
+  return std::filesystem::exists(path, error) ? loadNodes(path) : std::vector<PacsNode>{};
+}
+
 void saveNodes(const std::string& path, const std::vector<PacsNode>& nodes) {
   nlohmann::json json = {{"version", kNodeFileVersion}, {"nodes", nlohmann::json::object()}};
   for (const PacsNode& node : nodes) {

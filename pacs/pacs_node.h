@@ -49,6 +49,8 @@ void validate(const PacsNode& node, const std::string& source);
 // "calling_ae_title": ..., "timeout_s": ..., "retrieve": "get"|"move", "move_destination": ...,
 // "receive_port": ..., "tls": {...}}}}. Every field is checked; errors name the file and the key.
 std::vector<PacsNode> loadNodes(const std::string& path);
+// The nodes of `path`, none when the file does not exist yet (a first start).
+std::vector<PacsNode> loadNodesIfPresent(const std::string& path);
 void saveNodes(const std::string& path, const std::vector<PacsNode>& nodes);
 
 // A node by name from `configPath` or, when `reference` looks like AET@host:port, that address.

@@ -323,12 +323,15 @@ void MainWindow::chooseExportFolder() {
   if (!dir.isEmpty()) exportTo(dir);
 }
 
+QString MainWindow::pacsNodesFile() const {
+  return options_.pacsNodesFile.isEmpty() ? QString::fromStdString(pacs::defaultNodesPath())
+                                          : options_.pacsNodesFile;
+}
+
 PacsDialog* MainWindow::pacsDialog() {
   if (!pacsDialog_) {
     PacsDialogOptions options;
-    options.nodesFile = options_.pacsNodesFile.isEmpty()
-                            ? QString::fromStdString(pacs::defaultNodesPath())
-                            : options_.pacsNodesFile;
+    options.nodesFile = pacsNodesFile();
     options.cacheDir =
         options_.pacsCacheDir.isEmpty()
             ? QStandardPaths::writableLocation(QStandardPaths::CacheLocation) + "/pacs"
@@ -346,12 +349,10 @@ PacsDialog* MainWindow::pacsDialog() {
 }
 
 void MainWindow::chooseNodeAndSend() {
-  const QString nodesFile = options_.pacsNodesFile.isEmpty()
-                                ? QString::fromStdString(pacs::defaultNodesPath())
-                                : options_.pacsNodesFile;
+  const QString nodesFile = pacsNodesFile();
   std::vector<pacs::PacsNode> nodes;
   try {
-    if (QFileInfo::exists(nodesFile)) nodes = pacs::loadNodes(nodesFile.toStdString());
+    nodes = pacs::loadNodesIfPresent(nodesFile.toStdString());
   } catch (const std::exception& e) {
     onFailed("Cannot send to PACS", e.what());
     return;

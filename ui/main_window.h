@@ -84,6 +84,7 @@ class MainWindow : public QMainWindow {
   void rememberRecent(const QString& path);
   void rebuildRecentMenu();
   void chooseExportFolder();
+  QString pacsNodesFile() const;  // the option, else the file `cfx pacs` uses
   void chooseNodeAndSend();
   void storeExported(const QStringList& files);
 

@@ -16,7 +16,6 @@
 #include <QSpinBox>
 #include <QTableWidget>
 #include <QVBoxLayout>
-#include <filesystem>
 
 #include "background_task.h"
 #include "pacs_client.h"
@@ -208,7 +207,7 @@ void PacsDialog::loadNodes() {
   nodes_.clear();
   const std::string path = options_.nodesFile.toStdString();
   try {
-    if (std::filesystem::exists(path)) nodes_ = pacs::loadNodes(path);
+    nodes_ = pacs::loadNodesIfPresent(path);
   } catch (const std::exception& e) {
     showError(QString("The node file cannot be used: ") + e.what());
   }

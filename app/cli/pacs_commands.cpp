@@ -14,7 +14,13 @@ namespace cfx::cli {
 namespace fs = std::filesystem;
 namespace {
 
-int echo(const std::vector<std::string>& arguments) {
+std::string shorten(const std::string& text, size_t width) {
+  return text.size() <= width ? text : text.substr(0, width - 1) + "~";
+}
+
+}  // namespace
+
+int runPacsEcho(const std::vector<std::string>& arguments) {
   ArgumentParser parser("cfx pacs echo", "Test a PACS node with C-ECHO (verification).");
   declareNodeOptions(parser, "node", true);
   if (!parser.parse(arguments)) return 0;
@@ -25,11 +31,7 @@ int echo(const std::vector<std::string>& arguments) {
   return 0;
 }
 
-std::string shorten(const std::string& text, size_t width) {
-  return text.size() <= width ? text : text.substr(0, width - 1) + "~";
-}
-
-int find(const std::vector<std::string>& arguments) {
+int runPacsFind(const std::vector<std::string>& arguments) {
   ArgumentParser parser(
       "cfx pacs find",
       "Search a PACS (C-FIND, Study Root): studies matching the keys, or with --study the series\n"
@@ -77,7 +79,7 @@ int find(const std::vector<std::string>& arguments) {
   return 0;
 }
 
-int get(const std::vector<std::string>& arguments) {
+int runPacsGet(const std::vector<std::string>& arguments) {
   ArgumentParser parser(
       "cfx pacs get",
       "Retrieve a study (every series, or one) into a folder: OUT/<series UID>/<SOP UID>.dcm, by\n"
@@ -127,7 +129,7 @@ int get(const std::vector<std::string>& arguments) {
   return failed ? 1 : 0;
 }
 
-int store(const std::vector<std::string>& arguments) {
+int runPacsStore(const std::vector<std::string>& arguments) {
   ArgumentParser parser("cfx pacs store", "Send DICOM files to a PACS (C-STORE), one by one.");
   declareNodeOptions(parser, "node", true);
   parser.positional("FILE", "DICOM files to send", true);
@@ -141,7 +143,7 @@ int store(const std::vector<std::string>& arguments) {
   return 0;
 }
 
-int nodes(const std::vector<std::string>& arguments) {
+int runPacsNodes(const std::vector<std::string>& arguments) {
   ArgumentParser parser("cfx pacs nodes", "List the nodes of the node file.");
   parser.option("nodes", "FILE", "node file (default: " + pacs::defaultNodesPath() + ")");
   if (!parser.parse(arguments)) return 0;
@@ -159,7 +161,7 @@ int nodes(const std::vector<std::string>& arguments) {
   return 0;
 }
 
-int addNode(const std::vector<std::string>& arguments) {
+int runPacsAddNode(const std::vector<std::string>& arguments) {
   ArgumentParser parser("cfx pacs add-node",
                         "Add (or replace) a named node in the node file: cfx pacs add-node NAME "
                         "--node AET@HOST:PORT [options].");
@@ -172,8 +174,7 @@ int addNode(const std::vector<std::string>& arguments) {
   pacs::PacsNode node = nodeFromOptions(parser, "node");
   node.name = parser.positionals()[0];
   const std::string path = nodesFile(parser);
-  std::vector<pacs::PacsNode> all =
-      fs::exists(path) ? pacs::loadNodes(path) : std::vector<pacs::PacsNode>{};
+  std::vector<pacs::PacsNode> all = pacs::loadNodesIfPresent(path);
   all.erase(
       std::remove_if(all.begin(), all.end(), [&](const auto& n) { return n.name == node.name; }),
       all.end());
@@ -182,27 +183,6 @@ int addNode(const std::vector<std::string>& arguments) {
   std::printf("node %s = %s saved in %s\n", node.name.c_str(), pacs::describe(node).c_str(),
               path.c_str());
   return 0;
-}
-
-}  // namespace
-
-int runPacsEcho(const std::vector<std::string>& arguments) {
-  return echo(arguments);
-}
-int runPacsFind(const std::vector<std::string>& arguments) {
-  return find(arguments);
-}
-int runPacsGet(const std::vector<std::string>& arguments) {
-  return get(arguments);
-}
-int runPacsStore(const std::vector<std::string>& arguments) {
-  return store(arguments);
-}
-int runPacsNodes(const std::vector<std::string>& arguments) {
-  return nodes(arguments);
-}
-int runPacsAddNode(const std::vector<std::string>& arguments) {
-  return addNode(arguments);
 }
 
 }  // namespace cfx::cli

@@ -4,7 +4,6 @@
 #include <QDir>
 #include <QFileInfo>
 #include <QMessageBox>
-#include <QThread>
 #include <QTimer>
 #include <cstring>
 #include <iostream>
@@ -12,6 +11,9 @@
 
 #include "device.h"
 #include "main_window.h"
+#include "memory_allocator.h"
+#include "precision.h"
+#include "thread_budget.h"
 #include "variable_panel.h"
 
 namespace {
@@ -45,6 +47,7 @@ bool asksForHelp(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  cfx::io::keepTensorMemoryInProcess();
   // --help needs no display: Qt's GUI application would abort without one before printing it.
   std::unique_ptr<QCoreApplication> app;
   if (asksForHelp(argc, argv) && !hasDisplay()) {
@@ -66,25 +69,29 @@ int main(int argc, char** argv) {
   parser.addPositionalArgument("path", "a radiograph (DICOM or PNG) or a folder of studies");
   QCommandLineOption model("model", "model folder (default: the bundled model)", "DIR");
   QCommandLineOption device("device", "cpu, cuda, cuda:N or auto (default auto)", "DEVICE", "auto");
-  QCommandLineOption threads("threads", "CPU threads for the engine (default: cores - 1)", "T");
+  QCommandLineOption threads(
+      "threads", "CPU threads for the engine, or auto: the cores no other process is busy on",
+      "T|auto", "auto");
+  QCommandLineOption precision(
+      "precision", "fp32, bf16 (about twice as fast where the CPU has AVX512-BF16) or auto",
+      "fp32|bf16|auto", "fp32");
   QCommandLineOption screenshot(
       "screenshot", "after the first counterfactual, save the window to FILE and quit", "FILE");
   QCommandLineOption intervene("do", "initial intervention VAR=VALUE (repeatable)", "VAR=VALUE");
-  parser.addOptions({model, device, threads, screenshot, intervene});
+  parser.addOptions({model, device, threads, precision, screenshot, intervene});
   parser.process(*app);
 
   cfx::ui::ExplorerOptions options;
   options.modelDir = parser.isSet(model) ? parser.value(model) : defaultModelDir();
   try {
     options.engine.device = cfx::resolveDevice(parser.value(device).toStdString());
+    options.engine.precision =
+        cfx::parsePrecision(parser.value(precision).toStdString(), options.engine.device);
+    options.threads = cfx::io::parseThreadCount(parser.value(threads).toStdString().c_str());
   } catch (const std::exception& e) {
     std::cerr << "cfx-explorer: " << e.what() << "\n";
     return 2;
   }
-  // One core stays with the interface so that it never stutters while the engine computes.
-  const int cores = std::max(1, QThread::idealThreadCount());
-  torch::set_num_threads(parser.isSet(threads) ? std::max(1, parser.value(threads).toInt())
-                                               : std::max(1, cores - 1));
   if (options.modelDir.isEmpty())
     std::cerr << "cfx-explorer: no bundled model found; load one from the File menu\n";
 

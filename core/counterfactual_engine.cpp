@@ -5,6 +5,7 @@
 
 #include "image_mechanism.h"
 #include "model_bundle.h"
+#include "stopwatch.h"
 #include "trainer.h"
 #include "validation_error.h"
 
@@ -62,6 +63,7 @@ std::shared_ptr<CounterfactualEngine> CounterfactualEngine::assemble(
                             "'" + e.name + "' is not in the SCM's graph");
   hvae->to(options.device);
   hvae->eval();
+  hvae->setComputeType(computeType(options.precision));
   segmentor->to(options.device);
   segmentor->eval();
   scm->eval();
@@ -78,7 +80,7 @@ torch::Tensor CounterfactualEngine::encodeParents(
 }
 
 CounterfactualEngine::Segmentation CounterfactualEngine::segment(const torch::Tensor& image) {
-  torch::NoGradGuard noGrad;
+  c10::InferenceMode inference;
   const auto probabilities =
       segmentor_->probabilities(image.view({1, 1, size_, size_}).to(options_.device));
   const auto areas = SegmentorImpl::softAreas(probabilities).cpu();
@@ -126,45 +128,68 @@ AbductedSubject CounterfactualEngine::abduct(const torch::Tensor& image,
     throw ValidationError(
         "engine", "image",
         "expected [1, 1, " + std::to_string(size_) + ", " + std::to_string(size_) + "]");
-  torch::NoGradGuard noGrad;
+  c10::InferenceMode inference;
+  Stopwatch clock(options_.device);
   AbductedSubject subject;
   subject.image = image.to(options_.device);
   at::Generator generator = makeGenerator(options_.seed, 1);
   subject.scalars = abductScalars(*scm_, observed, generator);
   const auto parents = encodeParents(observed);
+  subject.timings.scalars = clock.lap();
+  const HvaeEncoding encoding = hvae_->encode(subject.image, parents);
+  subject.timings.encoder = clock.lap();
   for (int p = 0; p < options_.particles; ++p)
     subject.particles.push_back(
-        hvae_->abduct(subject.image, parents, options_.latentTemperature, &generator));
+        hvae_->abduct(encoding, subject.image, parents, options_.latentTemperature, &generator));
+  subject.timings.posterior = clock.lap();
   return subject;
+}
+
+CounterfactualResult CounterfactualEngine::predictImage(
+    const AbductedSubject& subject, const std::vector<Intervention>& interventions) {
+  c10::InferenceMode inference;
+  Stopwatch clock(options_.device);
+  CounterfactualResult result;
+  // The scalar noise was abducted with the image: a slider move is the SCM's prediction and one
+  // decoder pass per particle.
+  result.scalars =
+      scalarCounterfactual(*scm_, subject.scalars, interventions, options_.rangePolicy);
+  const auto parents = encodeParents(result.scalars.counterfactual);
+  result.timings.scm = clock.lap();
+  std::vector<torch::Tensor> images;
+  for (const auto& particle : subject.particles)
+    images.push_back(hvae_->counterfactual(particle, parents));
+  result.timings.decoder = clock.lap();
+  if (images.size() == 1) {
+    result.image = images[0][0][0].cpu();
+    result.variance = torch::zeros_like(result.image);
+  } else {
+    const auto stack = torch::cat(images, 0);
+    result.image = stack.mean(0)[0].cpu();
+    result.variance = stack.var(0, false)[0].cpu();
+  }
+  if (!torch::isfinite(result.image).all().item<bool>())
+    throw ValidationError("engine", "HVAE",
+                          "the decoder produced NaN or infinite pixels (damaged weights?)");
+  result.timings.copies = clock.lap();
+  result.milliseconds = result.timings.total();
+  return result;
+}
+
+void CounterfactualEngine::measure(CounterfactualResult& result) {
+  Stopwatch clock(options_.device);
+  // One segmentor pass gives both the areas the panel shows and the overlay's label map.
+  auto segmentation = segment(result.image);
+  result.measured = std::move(segmentation.areas);
+  result.labels = segmentation.labels;
+  result.timings.segmentor = clock.lap();
+  result.milliseconds = result.timings.total();
 }
 
 CounterfactualResult CounterfactualEngine::predict(const AbductedSubject& subject,
                                                    const std::vector<Intervention>& interventions) {
-  const auto start = std::chrono::steady_clock::now();
-  torch::NoGradGuard noGrad;
-  CounterfactualResult result;
-  // The scalar noise was abducted with the image: a slider move is the SCM's prediction, one
-  // decoder pass per particle and the segmentor's measurement.
-  result.scalars =
-      scalarCounterfactual(*scm_, subject.scalars, interventions, options_.rangePolicy);
-  const auto parents = encodeParents(result.scalars.counterfactual);
-  std::vector<torch::Tensor> images;
-  for (const auto& particle : subject.particles)
-    images.push_back(hvae_->counterfactual(particle, parents));
-  const auto stack = torch::cat(images, 0);
-  const auto mean = stack.mean(0, true);
-  result.image = mean[0][0].cpu();
-  if (!torch::isfinite(result.image).all().item<bool>())
-    throw ValidationError("engine", "HVAE",
-                          "the decoder produced NaN or infinite pixels (damaged weights?)");
-  result.variance =
-      (subject.particles.size() > 1 ? stack.var(0, false) : torch::zeros_like(mean[0]))[0].cpu();
-  // One segmentor pass gives both the areas the panel shows and the overlay's label map.
-  auto segmentation = segment(mean);
-  result.measured = std::move(segmentation.areas);
-  result.labels = segmentation.labels;
-  result.milliseconds =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  CounterfactualResult result = predictImage(subject, interventions);
+  measure(result);
   return result;
 }
 

@@ -9,6 +9,7 @@
 #include "hvae.h"
 #include "intervention.h"
 #include "parent_encoding.h"
+#include "precision.h"
 #include "scalar_counterfactual.h"
 #include "scalar_scm.h"
 #include "segmentor.h"
@@ -21,6 +22,26 @@ struct EngineOptions {
   double latentTemperature = 1.0;  // spread of the abducted latents about the posterior mean
   OutOfRangePolicy rangePolicy = OutOfRangePolicy::Reject;
   std::uint64_t seed = 0;  // abduction noise: the same image gives the same answer
+  Precision precision = Precision::Float32;  // of the HVAE's convolutions (see precision.h)
+};
+
+// Where the time of one abduction went, in milliseconds.
+struct AbductionTimings {
+  double scalars = 0.0;    // the SCM's noise
+  double encoder = 0.0;    // the HVAE encoder, once per image
+  double posterior = 0.0;  // the posterior decoder pass, once per particle
+  double total() const { return scalars + encoder + posterior; }
+};
+
+// Where the time of one prediction went, in milliseconds. The image is ready after the first
+// three; the segmentor's measurement of it can follow while it is shown.
+struct PredictionTimings {
+  double scm = 0.0;        // the scalar counterfactual
+  double decoder = 0.0;    // one HVAE decoder pass per particle
+  double copies = 0.0;     // mean over particles, checks, the copy to the CPU
+  double segmentor = 0.0;  // areas and label map of the counterfactual
+  double image() const { return scm + decoder + copies; }
+  double total() const { return image() + segmentor; }
 };
 
 // The exogenous state of one image: computed once, reused by every intervention.
@@ -28,6 +49,7 @@ struct AbductedSubject {
   torch::Tensor image;      // [1, 1, S, S] on the engine's device, in [-1, 1]
   ScalarAbduction scalars;  // every graph variable's value and noise
   std::vector<HvaeAbduction> particles;
+  AbductionTimings timings;
 };
 
 struct CounterfactualResult {
@@ -37,6 +59,7 @@ struct CounterfactualResult {
   std::map<std::string, double> measured;  // structure areas the segmentor finds on `image`
   torch::Tensor labels;                    // [S, S] uint8: its label map of `image` (overlays)
   double milliseconds = 0.0;               // the cost of this prediction
+  PredictionTimings timings;
 };
 
 // The deep SCM of a model folder: scalar SCM, HVAE and segmentor. Abduct once per image, then
@@ -77,8 +100,14 @@ class CounterfactualEngine {
       const std::map<std::string, double>& given,
       const std::map<std::string, double>& measured) const;
   AbductedSubject abduct(const torch::Tensor& image, const std::map<std::string, double>& observed);
+  // The counterfactual image and scalars, then the segmentor's measurement of the image.
   CounterfactualResult predict(const AbductedSubject& subject,
                                const std::vector<Intervention>& interventions);
+  // The same in two steps, so that the image can be shown before it is measured: the result of
+  // predictImage has no `measured` and no `labels` until measure fills them in.
+  CounterfactualResult predictImage(const AbductedSubject& subject,
+                                    const std::vector<Intervention>& interventions);
+  void measure(CounterfactualResult& result);
 
  private:
   torch::Tensor encodeParents(const std::map<std::string, double>& values) const;

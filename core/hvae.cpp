@@ -4,6 +4,8 @@
 #include <map>
 #include <regex>
 
+#include "convolution.h"
+#include "image_layout.h"
 #include "json_fields.h"
 #include "validation_error.h"
 
@@ -18,8 +20,33 @@ constexpr double kHalfBin = 1.0 / 255.0;  // half of a 2/255-wide 8-bit bin on [
 // Named rather than anonymous: DecoderBlockImpl (declared in hvae.h) holds these as members.
 namespace hvae_parts {
 
+// A 1x1 convolution of [spatial, constant] concatenated along channels, where `constant` ([N, P])
+// is the same at every pixel: its share is a per-image bias, so the concatenation (a copy of the
+// constant at every pixel) and its part of the convolution are never computed. Runs in `compute`
+// (bf16 halves the memory traffic; the caller keeps its residual stream in fp32).
+torch::Tensor pointwiseWithConstant(const torch::nn::Conv2d& conv, const torch::Tensor& spatial,
+                                    const torch::Tensor& constant, torch::ScalarType compute) {
+  const int64_t channels = spatial.size(1);
+  if (!constant.defined())
+    return convolve2d(spatial, conv->weight.to(compute), conv->bias.to(compute), 0);
+  const auto perImage = torch::addmm(
+      conv->bias, constant, conv->weight.narrow(1, channels, constant.size(1)).flatten(1).t());
+  const auto weight = conv->weight.narrow(1, 0, channels).to(compute);
+  if (spatial.size(0) == 1) return convolve2d(spatial, weight, perImage[0].to(compute), 0);
+  return convolve2d(spatial, weight, {}, 0) +
+         perImage.to(compute).view({spatial.size(0), perImage.size(1), 1, 1});
+}
+
+torch::Tensor convolve(const torch::nn::Conv2d& conv, const torch::Tensor& x,
+                       torch::ScalarType compute) {
+  // Every convolution here keeps the image size: 1x1 unpadded, 3x3 padded by one.
+  return convolve2d(x, conv->weight.to(compute), conv->bias.to(compute), conv->weight.size(-1) / 2);
+}
+
 // Residual bottleneck (1x1, 3x3, 3x3, 1x1 with GELUs): the one block of the HVAE. Without a
-// residual it is used as the head of the prior and posterior networks.
+// residual it is used as the head of the prior and posterior networks. Its input is a spatial
+// part and, optionally, a per-image vector standing for channels constant over the image (the
+// parents), laid out after the spatial channels in the first convolution's weights.
 class BottleneckImpl : public torch::nn::Module {
  public:
   BottleneckImpl(int64_t in, int64_t middle, int64_t out, bool residual, bool zeroLast)
@@ -35,15 +62,37 @@ class BottleneckImpl : public torch::nn::Module {
       c4_->weight.mul_(0.1);
     }
   }
-  torch::Tensor forward(const torch::Tensor& x) {
-    auto h = c1_(torch::gelu(x));
-    h = c2_(torch::gelu(h));
-    h = c3_(torch::gelu(h));
-    h = c4_(torch::gelu(h));
-    return residual_ ? x + h : h;
+  // The output is fp32 whatever `compute` is: the residual sum and everything downstream of a
+  // prior or posterior (clamps, exponentials, KL) keep full precision.
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& constant = {},
+                        torch::ScalarType compute = torch::kFloat) {
+    const auto h =
+        pointwiseWithConstant(c1_, geluAnyLayout(x.to(compute)),
+                              constant.defined() ? geluAnyLayout(constant) : constant, compute);
+    const auto branch = finish(h, compute);
+    return residual_ ? x + branch : branch;
+  }
+  // The residual block applied to the nearest-neighbour upsampling of `coarse` to `resolution`.
+  // Upsampling commutes with the GELU and the 1x1 convolution that open the block, so those run
+  // at the coarse resolution on the wide input (a quarter of the work), and the narrow result is
+  // what gets upsampled; the residual sum reads `coarse` through a broadcast, never materialising
+  // its upsampled copy. The same numbers as forward(upsample(coarse)).
+  torch::Tensor forwardUpsampled(const torch::Tensor& coarse, int64_t resolution,
+                                 torch::ScalarType compute = torch::kFloat) {
+    auto h = pointwiseWithConstant(c1_, geluAnyLayout(coarse.to(compute)), {}, compute);
+    h = preferredLayout(torch::upsample_nearest2d(h, {resolution, resolution}));
+    return addUpsampled(coarse, finish(h, compute));
   }
 
  private:
+  // The three convolutions after the first; fp32 out of a prior or posterior head.
+  torch::Tensor finish(torch::Tensor h, torch::ScalarType compute) {
+    h = convolve(c2_, geluAnyLayout(h), compute);
+    h = convolve(c3_, geluAnyLayout(h), compute);
+    h = convolve(c4_, geluAnyLayout(h), compute);
+    return residual_ ? h : h.to(torch::kFloat);
+  }
+
   bool residual_;
   torch::nn::Conv2d c1_{nullptr}, c2_{nullptr}, c3_{nullptr}, c4_{nullptr};
 };
@@ -53,13 +102,10 @@ TORCH_MODULE(Bottleneck);
 
 using hvae_parts::Bottleneck;
 using hvae_parts::BottleneckImpl;
+using hvae_parts::convolve;
+using hvae_parts::pointwiseWithConstant;
 
 namespace {
-
-torch::Tensor broadcastParents(const torch::Tensor& parents, int64_t resolution) {
-  return parents.view({parents.size(0), parents.size(1), 1, 1})
-      .expand({-1, -1, resolution, resolution});
-}
 
 // KL(N(qm, exp(qs)^2) || N(pm, exp(ps)^2)) element-wise, with log standard deviations qs, ps.
 torch::Tensor gaussianKl(const torch::Tensor& qm, const torch::Tensor& qs, const torch::Tensor& pm,
@@ -218,23 +264,36 @@ HvaeImpl::HvaeImpl(HvaeConfig config) : config_(std::move(config)) {
   head_ = register_module("head", torch::nn::Conv2d(torch::nn::Conv2dOptions(w, 2, 1)));
 }
 
+void HvaeImpl::setComputeType(torch::ScalarType type) {
+  if (type != torch::kFloat && type != torch::kBFloat16)
+    throw ValidationError("hvae", "compute type", "expected fp32 or bf16");
+  computeType_ = type;
+}
+
 torch::Tensor HvaeImpl::runDecoder(DecoderPass& pass, const torch::Tensor& parents) {
   const int64_t n = parents.size(0);
-  torch::Tensor h = bias_.expand({n, -1, -1, -1});
+  torch::Tensor h = preferredLayout(bias_.expand({n, -1, -1, -1}));
   size_t latentIndex = 0;
   for (const auto& module : *decoder_) {
     auto& block = *module->as<DecoderBlockImpl>();
     const int64_t r = block.resolution();
-    if (h.size(2) != r) h = torch::upsample_nearest2d(h, {r, r});
+    if (h.size(2) != r) {
+      if (!block.latent()) {
+        h = block.residual_->forwardUpsampled(h, r, computeType_);
+        continue;
+      }
+      h = preferredLayout(torch::upsample_nearest2d(h, {r, r}));
+    }
     if (block.latent()) {
-      const auto pa = broadcastParents(parents, r);
-      const auto prior = block.prior_(block.conditionPrior_ ? torch::cat({h, pa}, 1) : h);
+      const auto prior =
+          block.prior_(h, block.conditionPrior_ ? parents : torch::Tensor(), computeType_);
       const int64_t z = config_.latentChannels;
       const auto pm = prior.narrow(1, 0, z), ps = prior.narrow(1, z, z).clamp(-7, 3),
                  feature = prior.narrow(1, 2 * z, config_.width);
       torch::Tensor latent;
       if (pass.mode == DecoderPass::Mode::Posterior) {
-        const auto q = block.posterior_(torch::cat({h, pass.encoder.at(r), pa}, 1));
+        const auto q =
+            block.posterior_(torch::cat({h, pass.encoder.at(r)}, 1), parents, computeType_);
         const auto qm = q.narrow(1, 0, z), qs = q.narrow(1, z, z).clamp(-7, 3);
         const auto eps = pass.generator ? torch::randn(qm.sizes(), *pass.generator,
                                                        qm.options().device(torch::kCPU))
@@ -260,33 +319,32 @@ torch::Tensor HvaeImpl::runDecoder(DecoderPass& pass, const torch::Tensor& paren
         pass.latents.push_back(latent);
       }
       ++latentIndex;
-      h = h + feature + block.projection_(torch::cat({latent, pa}, 1));
+      h = h + feature +
+          pointwiseWithConstant(block.projection_, latent.to(computeType_), parents, computeType_);
     }
     h = block.residual_(h);
   }
-  return head_(torch::gelu(h));
+  return convolve(head_, geluAnyLayout(h.to(computeType_)), computeType_).to(torch::kFloat);
 }
 
-namespace {
-
-std::map<int64_t, torch::Tensor> encode(torch::nn::Conv2d& stem, torch::nn::ModuleList& encoder,
-                                        const std::vector<HvaeStage>& stages,
-                                        const torch::Tensor& images, const torch::Tensor& parents) {
-  std::map<int64_t, torch::Tensor> activations;
-  torch::Tensor h = stem(images);
+HvaeEncoding HvaeImpl::encode(const torch::Tensor& images, const torch::Tensor& parents) {
+  if (images.dim() != 4 || images.size(2) != stages_.front().resolution ||
+      images.size(3) != stages_.front().resolution)
+    throw ValidationError("hvae", "images",
+                          "expected " + std::to_string(stages_.front().resolution) + " px images");
+  HvaeEncoding encoding;
+  torch::Tensor h = convolve(stem_, images.to(computeType_), computeType_).to(torch::kFloat);
+  h = preferredLayout(h);
   size_t index = 0;
-  for (size_t s = 0; s < stages.size(); ++s) {
-    const int64_t r = stages[s].resolution;
+  for (const auto& stage : stages_) {
+    const int64_t r = stage.resolution;
     if (h.size(2) != r) h = torch::avg_pool2d(h, h.size(2) / r);
-    for (int64_t b = 0; b < stages[s].blocks; ++b)
-      h = h + encoder[index++]->as<BottleneckImpl>()->forward(
-                  torch::cat({h, broadcastParents(parents, r)}, 1));
-    activations[r] = h;
+    for (int64_t b = 0; b < stage.blocks; ++b)
+      h = h + encoder_[index++]->as<BottleneckImpl>()->forward(h, parents, computeType_);
+    encoding.activations[r] = h;
   }
-  return activations;
+  return encoding;
 }
-
-}  // namespace
 
 HvaeLoss HvaeImpl::loss(const torch::Tensor& images, const torch::Tensor& parents) {
   return lossAndAbduction(images, parents, nullptr).first;
@@ -295,11 +353,8 @@ HvaeLoss HvaeImpl::loss(const torch::Tensor& images, const torch::Tensor& parent
 std::pair<HvaeLoss, HvaeAbduction> HvaeImpl::lossAndAbduction(const torch::Tensor& images,
                                                               const torch::Tensor& parents,
                                                               at::Generator* generator) {
-  if (images.size(2) != stages_.front().resolution || images.size(3) != stages_.front().resolution)
-    throw ValidationError("hvae", "images",
-                          "expected " + std::to_string(stages_.front().resolution) + " px images");
   DecoderPass pass;
-  pass.encoder = encode(stem_, encoder_, stages_, images, parents);
+  pass.encoder = encode(images, parents).activations;
   pass.generator = generator;
   const auto out = runDecoder(pass, parents);
   const auto loc = out.narrow(1, 0, 1), logScale = out.narrow(1, 1, 1).clamp(-7, 2);
@@ -314,8 +369,14 @@ std::pair<HvaeLoss, HvaeAbduction> HvaeImpl::lossAndAbduction(const torch::Tenso
 
 HvaeAbduction HvaeImpl::abduct(const torch::Tensor& images, const torch::Tensor& parents,
                                double latentTemperature, at::Generator* generator) {
+  return abduct(encode(images, parents), images, parents, latentTemperature, generator);
+}
+
+HvaeAbduction HvaeImpl::abduct(const HvaeEncoding& encoding, const torch::Tensor& images,
+                               const torch::Tensor& parents, double latentTemperature,
+                               at::Generator* generator) {
   DecoderPass pass;
-  pass.encoder = encode(stem_, encoder_, stages_, images, parents);
+  pass.encoder = encoding.activations;
   pass.sampleLatents = false;
   pass.temperature = latentTemperature;
   pass.generator = generator;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <torch/torch.h>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -46,6 +47,11 @@ struct HvaeAbduction {
   torch::Tensor pixelNoise;            // (x - mu) / sigma, [N, 1, H, W]
 };
 
+// The encoder's activations at every resolution: what the posterior of each particle reads.
+struct HvaeEncoding {
+  std::map<int64_t, torch::Tensor> activations;
+};
+
 // A conditional hierarchical VAE (VDVAE-style) over images in [-1, 1] with a discretised Gaussian
 // likelihood. The parents (normalised scalars) enter every posterior and latent projection.
 class HvaeImpl : public torch::nn::Module {
@@ -63,11 +69,21 @@ class HvaeImpl : public torch::nn::Module {
   // the posterior mean) and the pixel noise that makes the reconstruction exact.
   HvaeAbduction abduct(const torch::Tensor& images, const torch::Tensor& parents,
                        double latentTemperature, at::Generator* generator);
+  // The same in two parts: the encoder once per image, then one posterior pass per particle.
+  HvaeEncoding encode(const torch::Tensor& images, const torch::Tensor& parents);
+  HvaeAbduction abduct(const HvaeEncoding& encoding, const torch::Tensor& images,
+                       const torch::Tensor& parents, double latentTemperature,
+                       at::Generator* generator);
   // Location and log-scale of the likelihood for given latents and parents: one decoder pass.
   std::pair<torch::Tensor, torch::Tensor> decode(const std::vector<torch::Tensor>& latents,
                                                  const torch::Tensor& parents);
   // x* = clamp(mu* + sigma* * u_x, -1, 1): the counterfactual image for new parents.
   torch::Tensor counterfactual(const HvaeAbduction& abduction, const torch::Tensor& parents);
+  // The floating-point type the convolutions run in: fp32, or bf16 where the hardware has it
+  // (halves the memory traffic; sums, the residual stream and the likelihood stay fp32). The
+  // parameters stay fp32 either way, so training in bf16 keeps fp32 weights and gradients.
+  void setComputeType(torch::ScalarType type);
+  torch::ScalarType computeType() const { return computeType_; }
   // Samples from the prior (for figures and realism checks).
   torch::Tensor sample(const torch::Tensor& parents, double temperature, at::Generator* generator);
 
@@ -80,6 +96,7 @@ class HvaeImpl : public torch::nn::Module {
   torch::nn::Conv2d stem_{nullptr}, head_{nullptr};
   torch::nn::ModuleList encoder_{nullptr}, decoder_{nullptr};
   torch::Tensor bias_;
+  torch::ScalarType computeType_ = torch::kFloat;
 };
 TORCH_MODULE(Hvae);
 

@@ -1,5 +1,6 @@
 #include "unet.h"
 
+#include "convolution.h"
 #include "json_fields.h"
 #include "validation_error.h"
 
@@ -22,7 +23,7 @@ ConvBlockImpl::ConvBlockImpl(int64_t in, int64_t out) {
 }
 
 torch::Tensor ConvBlockImpl::forward(const torch::Tensor& x) {
-  return torch::silu(norm2_(conv2_(torch::silu(norm1_(conv1_(x))))));
+  return torch::silu(norm2_(convolve2d(conv2_, torch::silu(norm1_(convolve2d(conv1_, x))))));
 }
 
 nlohmann::json UNetConfig::toJson() const {
@@ -77,10 +78,10 @@ torch::Tensor UNetImpl::forward(const torch::Tensor& x) {
   }
   for (size_t i = 0; i < up_.size(); ++i) {
     const auto& skip = skips[skips.size() - 2 - i];
-    h = torch::upsample_nearest2d(reduce_[i](h), {skip.size(2), skip.size(3)});
+    h = torch::upsample_nearest2d(convolve2d(reduce_[i], h), {skip.size(2), skip.size(3)});
     h = up_[i](torch::cat({h, skip}, 1));
   }
-  return head_(h);
+  return convolve2d(head_, h);
 }
 
 torch::Tensor UNetImpl::pooledEncoderFeatures(const torch::Tensor& x) {

@@ -5,6 +5,8 @@
 #include "error_text.h"
 #include "tensor_bridge.h"
 
+#include <QThread>
+
 namespace cfx::ui {
 
 namespace {
@@ -23,10 +25,12 @@ void guarded(EngineWorker* worker, const QString& what, F&& work) {
 
 }  // namespace
 
-EngineWorker::EngineWorker(EngineOptions options) : options_(options) {
+EngineWorker::EngineWorker(EngineOptions options, int threads)
+    : options_(options), threads_(threads, std::max(1, QThread::idealThreadCount())) {
   qRegisterMetaType<ModelInfo>();
   qRegisterMetaType<StudyInfo>();
   qRegisterMetaType<CounterfactualView>();
+  qRegisterMetaType<CounterfactualMeasurement>();
   qRegisterMetaType<std::vector<Intervention>>();
 }
 
@@ -46,6 +50,7 @@ void EngineWorker::loadModel(const QString& dir) {
 }
 
 void EngineWorker::abductCurrent() {
+  threads_.apply();
   subject_ = engine_->abduct(study_->tensor, study_->observed);
   last_.reset();
 }
@@ -79,7 +84,8 @@ void EngineWorker::predict(quint64 id, const std::vector<Intervention>& interven
   if (id != latest_.load()) return;  // a newer request is queued: skip this one
   guarded(this, "Cannot compute the counterfactual", [&] {
     if (!engine_ || !subject_) return;
-    CounterfactualResult result = engine_->predict(*subject_, interventions);
+    threads_.apply();
+    CounterfactualResult result = engine_->predictImage(*subject_, interventions);
     const GrayImage image = io::fromTensor(result.image);
     CounterfactualView view{id,
                             image,
@@ -90,15 +96,22 @@ void EngineWorker::predict(quint64 id, const std::vector<Intervention>& interven
                             result.measured,
                             result.milliseconds,
                             options_.particles};
-    last_ = std::move(result);
     lastTexts_ = texts;
     Q_EMIT predicted(view);
+    // The image is on its way to the screen; its areas and overlay follow unless a newer move
+    // is already waiting (export measures the last image when it needs to).
+    if (id == latest_.load()) {
+      engine_->measure(result);
+      Q_EMIT measured({id, result.labels, result.measured, result.timings.segmentor});
+    }
+    last_ = std::move(result);
   });
 }
 
 void EngineWorker::exportTo(const QString& dir) {
   guarded(this, "Cannot export", [&] {
     if (!study_ || !last_) throw std::runtime_error("there is no counterfactual to export yet");
+    if (!last_->labels.defined()) engine_->measure(*last_);
     std::vector<std::string> texts;
     for (const auto& t : lastTexts_) texts.push_back(t.toStdString());
     const auto files = session::exportCounterfactual(

@@ -10,6 +10,7 @@
 
 #include "counterfactual_engine.h"
 #include "study.h"
+#include "thread_budget.h"
 
 namespace cfx::ui {
 
@@ -32,7 +33,8 @@ struct StudyInfo {
   QStringList sources;
 };
 
-// One answered request.
+// One answered request: first the image (labels and measured still empty), then, in a second
+// signal, what the segmentor measures on it.
 struct CounterfactualView {
   quint64 id = 0;
   GrayImage image;
@@ -41,8 +43,16 @@ struct CounterfactualView {
   torch::Tensor variance;      // [S, S]
   ScalarCounterfactual scalars;
   std::map<std::string, double> measured;
-  double milliseconds = 0.0;
+  double milliseconds = 0.0;  // until the image was ready
   int particles = 1;
+};
+
+// The segmentor's reading of the counterfactual image of request `id`.
+struct CounterfactualMeasurement {
+  quint64 id = 0;
+  torch::Tensor labels;  // [S, S] uint8
+  std::map<std::string, double> measured;
+  double milliseconds = 0.0;  // of the segmentor
 };
 
 // Owns the engine and runs every model call on its own thread (moved there by the window).
@@ -51,7 +61,8 @@ struct CounterfactualView {
 class EngineWorker : public QObject {
   Q_OBJECT
  public:
-  explicit EngineWorker(EngineOptions options);
+  // `threads` as --threads gives it: 0 adapts to the load before every model call.
+  EngineWorker(EngineOptions options, int threads);
   // The id of the newest request; the UI bumps it before sending a request.
   std::atomic<quint64>& latestRequest() { return latest_; }
 
@@ -67,6 +78,7 @@ class EngineWorker : public QObject {
   void modelLoaded(const cfx::ui::ModelInfo& info);
   void studyOpened(const cfx::ui::StudyInfo& info);
   void predicted(const cfx::ui::CounterfactualView& view);
+  void measured(const cfx::ui::CounterfactualMeasurement& measurement);
   void exported(const QStringList& files);
   void failed(const QString& what, const QString& message);
   void busy(bool running);
@@ -75,6 +87,7 @@ class EngineWorker : public QObject {
   void abductCurrent();
 
   EngineOptions options_;
+  io::ThreadBudget threads_;
   QString modelDir_;
   std::shared_ptr<CounterfactualEngine> engine_;
   std::optional<session::Study> study_;
@@ -89,4 +102,5 @@ class EngineWorker : public QObject {
 Q_DECLARE_METATYPE(cfx::ui::ModelInfo)
 Q_DECLARE_METATYPE(cfx::ui::StudyInfo)
 Q_DECLARE_METATYPE(cfx::ui::CounterfactualView)
+Q_DECLARE_METATYPE(cfx::ui::CounterfactualMeasurement)
 Q_DECLARE_METATYPE(std::vector<cfx::Intervention>)

@@ -75,7 +75,7 @@ MainWindow::MainWindow(ExplorerOptions options, QWidget* parent)
   setWindowTitle("cfx explorer — counterfactual chest radiographs");
   setAcceptDrops(true);
   resize(1500, 860);
-  worker_ = new EngineWorker(options_.engine);
+  worker_ = new EngineWorker(options_.engine, options_.threads);
   worker_->moveToThread(&thread_);
   connect(&thread_, &QThread::finished, worker_, &QObject::deleteLater);
   connect(this, &MainWindow::requestModel, worker_, &EngineWorker::loadModel);
@@ -86,6 +86,7 @@ MainWindow::MainWindow(ExplorerOptions options, QWidget* parent)
   connect(worker_, &EngineWorker::modelLoaded, this, &MainWindow::onModelLoaded);
   connect(worker_, &EngineWorker::studyOpened, this, &MainWindow::onStudyOpened);
   connect(worker_, &EngineWorker::predicted, this, &MainWindow::onPredicted);
+  connect(worker_, &EngineWorker::measured, this, &MainWindow::onMeasured);
   connect(worker_, &EngineWorker::failed, this, &MainWindow::onFailed);
   connect(worker_, &EngineWorker::exported, this, [this](const QStringList& files) {
     if (pendingSend_ && sendFolder_ && !files.isEmpty() &&
@@ -477,13 +478,31 @@ void MainWindow::onPredicted(const CounterfactualView& view) {
   // Anything newer than what is on screen is shown, so a long drag still updates at the engine's
   // pace; an answer older than the one shown is dropped.
   if (view.id <= shown_) return;
+  // The segmentor's reading follows in onMeasured; until then the last one stays up (areas move
+  // little between two moves, and blanking them would flicker).
+  std::optional<CounterfactualView> previous = std::move(view_);
   view_ = view;
+  if (previous) {
+    view_->labels = previous->labels;
+    view_->measured = previous->measured;
+  }
   shown_ = view.id;
-  panel_->showResult(view.scalars, view.measured);
-  timeLabel_->setText(QString("last prediction %1 ms").arg(view.milliseconds, 0, 'f', 1));
+  panel_->showResult(view_->scalars, view_->measured);
+  timeLabel_->setText(QString("image %1 ms").arg(view.milliseconds, 0, 'f', 1));
   redrawCounterfactual();
   updateOverlays();
-  Q_EMIT counterfactualShown(view.id);
+}
+
+void MainWindow::onMeasured(const CounterfactualMeasurement& measurement) {
+  if (!view_ || measurement.id != shown_) return;
+  view_->labels = measurement.labels;
+  view_->measured = measurement.measured;
+  panel_->showResult(view_->scalars, view_->measured);
+  timeLabel_->setText(QString("image %1 ms, areas %2 ms")
+                          .arg(view_->milliseconds, 0, 'f', 1)
+                          .arg(measurement.milliseconds, 0, 'f', 1));
+  updateOverlays();
+  Q_EMIT counterfactualShown(measurement.id);
 }
 
 void MainWindow::redrawRadiographs() {
@@ -514,7 +533,8 @@ void MainWindow::updateOverlays() {
   const bool on = overlays_->isChecked();
   const double opacity = opacity_->value() / 100.0;
   if (study_) original_->setOverlay(overlayImage(study_->labels));
-  if (view_) counterfactual_->setOverlay(overlayImage(view_->labels));
+  // The first counterfactual of a study has no label map until its measurement arrives.
+  if (view_ && view_->labels.defined()) counterfactual_->setOverlay(overlayImage(view_->labels));
   for (ImageView* v : {original_, counterfactual_}) {
     v->setOverlayVisible(on);
     v->setOverlayOpacity(opacity);

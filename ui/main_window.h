@@ -26,6 +26,7 @@ class VariablePanel;
 struct ExplorerOptions {
   QString modelDir;
   EngineOptions engine;
+  int threads = 0;        // engine threads; 0 adapts to the load before every model call
   bool dialogs = true;    // false in tests: errors are recorded instead of shown modally
   QString pacsNodesFile;  // PACS nodes, shared with `cfx pacs` (see pacs::defaultNodesPath)
   QString pacsCacheDir;   // where studies retrieved from a PACS are kept
@@ -76,6 +77,7 @@ class MainWindow : public QMainWindow {
   void onModelLoaded(const ModelInfo& info);
   void onStudyOpened(const StudyInfo& info);
   void onPredicted(const CounterfactualView& view);
+  void onMeasured(const CounterfactualMeasurement& measurement);
   void onFailed(const QString& what, const QString& message);
   void schedulePrediction();
   void redrawRadiographs();

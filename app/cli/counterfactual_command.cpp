@@ -49,6 +49,7 @@ int runCounterfactualCommand(const std::vector<std::string>& arguments) {
       .flag("send", "store counterfactual.dcm on --pacs (a new series of the source study)");
   declareNodeOptions(parser, "pacs", false);
   declareRuntimeOptions(parser);
+  declarePrecisionOption(parser);
   if (!parser.parse(arguments)) return 0;
   if (parser.has("image") == parser.has("study"))
     throw UsageError("give either --image FILE or --pacs NODE --study UID");
@@ -56,6 +57,7 @@ int runCounterfactualCommand(const std::vector<std::string>& arguments) {
     throw UsageError("--study and --send need --pacs NODE");
   EngineOptions options;
   options.device = applyRuntimeOptions(parser);
+  options.precision = precisionOption(parser, options.device);
   options.particles = int(parser.getInteger("particles", 1, 256));
   options.latentTemperature = parser.getNumber("temperature");
   options.seed = std::uint64_t(parser.getInteger("seed", 0, 1L << 40));

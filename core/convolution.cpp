@@ -1,0 +1,17 @@
+#include "convolution.h"
+
+namespace cfx {
+
+torch::Tensor convolve2d(const torch::Tensor& x, const torch::Tensor& weight,
+                         const torch::Tensor& bias, int64_t padding) {
+  const bool oneDnn = x.device().is_cpu() && at::hasMKLDNN() && x.dim() == 4 &&
+                      (x.scalar_type() == torch::kFloat || x.scalar_type() == torch::kBFloat16);
+  if (!oneDnn) return torch::conv2d(x, weight, bias, 1, padding);
+  return at::mkldnn_convolution(x, weight, bias, {padding, padding}, {1, 1}, {1, 1}, 1);
+}
+
+torch::Tensor convolve2d(const torch::nn::Conv2d& conv, const torch::Tensor& x) {
+  return convolve2d(x, conv->weight, conv->bias, conv->weight.size(-1) / 2);
+}
+
+}  // namespace cfx

@@ -1,0 +1,17 @@
+#pragma once
+
+#include <torch/torch.h>
+
+namespace cfx {
+
+// A stride-1 2-D convolution that runs on oneDNN on the CPU whatever its shape. LibTorch's own
+// choice sends 1x1 convolutions on one thread, and small inputs of one image, to im2col and the
+// system BLAS, which on Debian is the reference BLAS: 5-20x slower than oneDNN here.
+torch::Tensor convolve2d(const torch::Tensor& x, const torch::Tensor& weight,
+                         const torch::Tensor& bias, int64_t padding);
+
+// The same with a module's weights, padding by the module's own (kernel / 2: every convolution
+// here keeps the image size).
+torch::Tensor convolve2d(const torch::nn::Conv2d& conv, const torch::Tensor& x);
+
+}  // namespace cfx

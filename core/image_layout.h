@@ -1,0 +1,21 @@
+#pragma once
+
+#include <torch/torch.h>
+
+namespace cfx {
+
+// Activations of the image networks on the CPU are kept channels-last (NHWC): oneDNN convolves
+// that layout without reordering it, where NCHW costs a reorder on the way in and out of every
+// convolution (2-4x the convolution itself for the thin layers here). Elsewhere: unchanged.
+torch::Tensor preferredLayout(const torch::Tensor& x);
+
+// GELU (exact, erf) in any layout. LibTorch's kernel takes a slow strided path on channels-last
+// tensors; their memory is one contiguous NHWC block, so it runs on that view instead.
+torch::Tensor geluAnyLayout(const torch::Tensor& x);
+
+// coarse upsampled (nearest neighbour) to fine's size, plus fine, without materialising the
+// upsampled copy: the sum reads coarse through a broadcast. fine's sides are whole multiples of
+// coarse's. The same numbers as upsample_nearest2d(coarse) + fine, in fine's layout.
+torch::Tensor addUpsampled(const torch::Tensor& coarse, const torch::Tensor& fine);
+
+}  // namespace cfx

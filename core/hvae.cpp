@@ -140,6 +140,18 @@ class DecoderBlockImpl : public torch::nn::Module {
   }
   int64_t resolution() const { return resolution_; }
   bool latent() const { return latent_; }
+  // The projection of (z, parents) as two terms: z's part (a 1x1 convolution, fixed for an
+  // abducted image, so computed once per image) and the parents' part with the bias, the same at
+  // every pixel: [N, width, 1, 1].
+  torch::Tensor latentTerm(const torch::Tensor& z, torch::ScalarType compute) const {
+    const auto weight = projection_->weight.narrow(1, 0, z.size(1)).to(compute);
+    return convolve2d(z.to(compute), weight, {}, 0).to(torch::kFloat);
+  }
+  torch::Tensor parentTerm(const torch::Tensor& parents) const {
+    const int64_t z = projection_->weight.size(1) - parents.size(1);
+    const auto weight = projection_->weight.narrow(1, z, parents.size(1)).flatten(1);
+    return torch::addmm(projection_->bias, parents, weight.t()).view({parents.size(0), -1, 1, 1});
+  }
 
   bool conditionPrior_ = false;
   int64_t resolution_;
@@ -155,9 +167,10 @@ struct HvaeImpl::DecoderPass {
   std::map<int64_t, torch::Tensor> encoder;  // activations by resolution (Posterior)
   double temperature = 1.0;
   at::Generator* generator = nullptr;
-  std::vector<torch::Tensor> latents;  // filled (Posterior, Prior) or read (Fixed)
-  std::vector<torch::Tensor> kl;       // per latent block [N] summed over the block (Posterior)
-  bool sampleLatents = true;           // Posterior: sample (training) or scale about the mean
+  std::vector<torch::Tensor> latents;      // filled (Posterior, Prior) or read (Fixed)
+  std::vector<torch::Tensor> latentTerms;  // their projections: filled, or read when given
+  std::vector<torch::Tensor> kl;           // per latent block [N] summed over the block (Posterior)
+  bool sampleLatents = true;               // Posterior: sample (training) or scale about the mean
 };
 
 std::vector<HvaeStage> parseHvaeArchitecture(const std::string& text, const std::string& source) {
@@ -290,7 +303,7 @@ torch::Tensor HvaeImpl::runDecoder(DecoderPass& pass, const torch::Tensor& paren
       const int64_t z = config_.latentChannels;
       const auto pm = prior.narrow(1, 0, z), ps = prior.narrow(1, z, z).clamp(-7, 3),
                  feature = prior.narrow(1, 2 * z, config_.width);
-      torch::Tensor latent;
+      torch::Tensor latent, term;
       if (pass.mode == DecoderPass::Mode::Posterior) {
         const auto q =
             block.posterior_(torch::cat({h, pass.encoder.at(r)}, 1), parents, computeType_);
@@ -310,6 +323,7 @@ torch::Tensor HvaeImpl::runDecoder(DecoderPass& pass, const torch::Tensor& paren
         pass.latents.push_back(latent);
       } else if (pass.mode == DecoderPass::Mode::Fixed) {
         latent = pass.latents.at(latentIndex);
+        if (latentIndex < pass.latentTerms.size()) term = pass.latentTerms[latentIndex];
       } else {
         const auto eps = pass.generator ? torch::randn(pm.sizes(), *pass.generator,
                                                        pm.options().device(torch::kCPU))
@@ -319,8 +333,9 @@ torch::Tensor HvaeImpl::runDecoder(DecoderPass& pass, const torch::Tensor& paren
         pass.latents.push_back(latent);
       }
       ++latentIndex;
-      h = h + feature +
-          pointwiseWithConstant(block.projection_, latent.to(computeType_), parents, computeType_);
+      if (!term.defined()) term = block.latentTerm(latent, computeType_);
+      if (pass.mode != DecoderPass::Mode::Fixed) pass.latentTerms.push_back(term);
+      h = h + feature + term + block.parentTerm(parents);
     }
     h = block.residual_(h);
   }
@@ -364,7 +379,7 @@ std::pair<HvaeLoss, HvaeAbduction> HvaeImpl::lossAndAbduction(const torch::Tenso
   for (const auto& k : pass.kl) kl = kl + k;
   kl = kl / dims;
   return {{(nll + config_.beta * kl).mean(), nll.mean(), kl.mean()},
-          {pass.latents, (images - loc) * torch::exp(-logScale)}};
+          {pass.latents, (images - loc) * torch::exp(-logScale), pass.latentTerms}};
 }
 
 HvaeAbduction HvaeImpl::abduct(const torch::Tensor& images, const torch::Tensor& parents,
@@ -382,21 +397,23 @@ HvaeAbduction HvaeImpl::abduct(const HvaeEncoding& encoding, const torch::Tensor
   pass.generator = generator;
   const auto out = runDecoder(pass, parents);
   const auto loc = out.narrow(1, 0, 1), logScale = out.narrow(1, 1, 1).clamp(-7, 2);
-  return {pass.latents, (images - loc) * torch::exp(-logScale)};
+  return {pass.latents, (images - loc) * torch::exp(-logScale), pass.latentTerms};
 }
 
-std::pair<torch::Tensor, torch::Tensor> HvaeImpl::decode(const std::vector<torch::Tensor>& latents,
-                                                         const torch::Tensor& parents) {
+std::pair<torch::Tensor, torch::Tensor> HvaeImpl::decode(
+    const std::vector<torch::Tensor>& latents, const torch::Tensor& parents,
+    const std::vector<torch::Tensor>& latentTerms) {
   DecoderPass pass;
   pass.mode = DecoderPass::Mode::Fixed;
   pass.latents = latents;
+  pass.latentTerms = latentTerms;
   const auto out = runDecoder(pass, parents);
   return {out.narrow(1, 0, 1), out.narrow(1, 1, 1).clamp(-7, 2)};
 }
 
 torch::Tensor HvaeImpl::counterfactual(const HvaeAbduction& abduction,
                                        const torch::Tensor& parents) {
-  const auto [loc, logScale] = decode(abduction.latents, parents);
+  const auto [loc, logScale] = decode(abduction.latents, parents, abduction.latentTerms);
   return (loc + torch::exp(logScale) * abduction.pixelNoise).clamp(-1, 1);
 }
 

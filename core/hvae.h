@@ -45,6 +45,9 @@ struct HvaeLoss {
 struct HvaeAbduction {
   std::vector<torch::Tensor> latents;  // one per latent decoder block
   torch::Tensor pixelNoise;            // (x - mu) / sigma, [N, 1, H, W]
+  // Each latent's share of its block's projection: what a decoder pass for new parents would
+  // otherwise recompute from the latents on every slider move. Empty: computed from latents.
+  std::vector<torch::Tensor> latentTerms;
 };
 
 // The encoder's activations at every resolution: what the posterior of each particle reads.
@@ -75,8 +78,9 @@ class HvaeImpl : public torch::nn::Module {
                        const torch::Tensor& parents, double latentTemperature,
                        at::Generator* generator);
   // Location and log-scale of the likelihood for given latents and parents: one decoder pass.
-  std::pair<torch::Tensor, torch::Tensor> decode(const std::vector<torch::Tensor>& latents,
-                                                 const torch::Tensor& parents);
+  std::pair<torch::Tensor, torch::Tensor> decode(
+      const std::vector<torch::Tensor>& latents, const torch::Tensor& parents,
+      const std::vector<torch::Tensor>& latentTerms = {});
   // x* = clamp(mu* + sigma* * u_x, -1, 1): the counterfactual image for new parents.
   torch::Tensor counterfactual(const HvaeAbduction& abduction, const torch::Tensor& parents);
   // The floating-point type the convolutions run in: fp32, or bf16 where the hardware has it

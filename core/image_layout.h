@@ -10,7 +10,8 @@ namespace cfx {
 torch::Tensor preferredLayout(const torch::Tensor& x);
 
 // GELU (exact, erf) in any layout. LibTorch's kernel takes a slow strided path on channels-last
-// tensors; their memory is one contiguous NHWC block, so it runs on that view instead.
+// tensors; their memory is one contiguous NHWC block, so it runs on that view instead. bf16 in,
+// bf16 out, computed in fp32.
 torch::Tensor geluAnyLayout(const torch::Tensor& x);
 
 // coarse upsampled (nearest neighbour) to fine's size, plus fine, without materialising the

@@ -489,7 +489,17 @@ class TestCli : public QObject {
     QCOMPARE(
         runCfx({"bench", "--sizes", "16", "--repeats", "1", "--devices", "cpu", "--threads", "1"}),
         0);
+    // A model folder's own networks, and the same figures again beside a busy process.
+    QCOMPARE(runCfx({"bench", "--model", all, "--repeats", "1", "--batch", "2", "--devices", "cpu",
+                     "--precisions", "fp32", "--load", "1"}),
+             0);
+    QCOMPARE(
+        runCfx({"bench", "--architecture", "16b1,4b1,1b1", "--width", "8", "--latent-channels", "2",
+                "--repeats", "1", "--batch", "0", "--devices", "cpu", "--precisions", "fp32"}),
+        0);
     QCOMPARE(runCfx({"bench", "--sizes", "12"}), 2);
+    QVERIFY(runCfx({"bench", "--architecture", "16b1,4b1", "--devices", "cpu"}) != 0);
+    QCOMPARE(runCfx({"bench", "--threads", "none", "--devices", "cpu"}), 2);
   }
 
   void dicomDataSetAndGallery() {

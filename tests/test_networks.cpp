@@ -3,6 +3,8 @@
 #include <QtTest>
 
 #include "augmentation.h"
+#include "convolution.h"
+#include "image_layout.h"
 #include "model_bundle.h"
 #include "predictor.h"
 #include "segmentor.h"
@@ -52,6 +54,41 @@ class TestNetworks : public QObject {
 
  private Q_SLOTS:
   void initTestCase() { torch::manual_seed(0); }
+
+  // The engine's own convolution and layout helpers give LibTorch's numbers in every layout and
+  // size they meet: 1x1 and 3x3, tiny (LibTorch's path) and large (oneDNN), NCHW and NHWC.
+  void convolutionAndLayoutHelpersMatchLibTorch() {
+    torch::NoGradGuard noGrad;
+    for (const int64_t side : {1, 4, 16, 40})
+      for (const int64_t kernel : {1, 3}) {
+        const auto x = torch::randn({2, 6, side, side});
+        const auto w = torch::randn({5, 6, kernel, kernel}), b = torch::randn({5});
+        const auto want = torch::conv2d(x, w, b, 1, kernel / 2);
+        for (const auto& input : {x, preferredLayout(x)}) {
+          const auto got = convolve2d(input, w, b, kernel / 2);
+          QVERIFY2(torch::allclose(got, want, 1e-4, 1e-4),
+                   qPrintable(QString("side %1 kernel %2").arg(side).arg(kernel)));
+        }
+      }
+    const auto x = torch::randn({1, 7, 9, 9}) * 3;
+    const auto nhwc = preferredLayout(x);
+    QVERIFY(nhwc.is_contiguous(torch::MemoryFormat::ChannelsLast) && !nhwc.is_contiguous());
+    QVERIFY(torch::allclose(geluAnyLayout(nhwc), torch::gelu(x), 1e-6, 1e-6));
+    // bf16 in, bf16 out, within bf16's rounding of the fp32 answer.
+    const auto half = geluAnyLayout(x.to(torch::kBFloat16));
+    QCOMPARE(half.scalar_type(), torch::kBFloat16);
+    QVERIFY((half.to(torch::kFloat) - torch::gelu(x)).abs().max().item<double>() < 0.05);
+    // A coarse map upsampled (2x, 3x) and added, without materialising the upsampling.
+    for (const int64_t factor : {2, 3}) {
+      const auto coarse = torch::randn({2, 4, 3, 3});
+      const auto fine = torch::randn({2, 4, 3 * factor, 3 * factor});
+      const auto want = torch::upsample_nearest2d(coarse, {3 * factor, 3 * factor}) + fine;
+      QVERIFY(torch::equal(addUpsampled(coarse, fine), want));
+      const auto cl = addUpsampled(preferredLayout(coarse), preferredLayout(fine));
+      QVERIFY(torch::equal(cl, want));
+      QVERIFY(cl.is_contiguous(torch::MemoryFormat::ChannelsLast));
+    }
+  }
 
   void softAreaEqualsHardAreaOnCrispMask() {
     Segmentor segmentor(tinySegmentorConfig());

@@ -5,9 +5,10 @@
 
 namespace cfx {
 
-// The arithmetic the image networks run in. BFloat16 halves their memory traffic and, on CPUs
-// with AVX512-BF16 (or CUDA GPUs), runs their convolutions at twice the rate; sums, the
-// residual streams and the likelihood stay fp32.
+// The arithmetic the HVAE's convolutions run in. BFloat16 halves their memory traffic and, on
+// CPUs with AVX512-BF16 (or CUDA GPUs), runs 3x3 convolutions at twice the rate; sums, the
+// residual streams and the likelihood stay fp32. With LibTorch 1.13's CPU kernels the casts
+// and its scalar bf16 GELU eat the gain (see the README's table).
 enum class Precision { Float32, BFloat16 };
 
 // "fp32", "bf16", or "auto" (bf16 where the device computes it natively, else fp32).

@@ -31,6 +31,7 @@ StageResult trainHvae(const HvaeTrainingOptions& options, WorkMonitor& monitor) 
                           "its first stage must be the image size " + std::to_string(stage.size));
   Hvae hvae(config);
   hvae->to(stage.device);
+  hvae->setComputeType(computeType(options.precision));
 
   TrainingHooks hooks;
   hooks.step = [&](int64_t, at::Generator& g) {

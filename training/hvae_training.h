@@ -3,6 +3,7 @@
 #include <string>
 
 #include "hvae.h"
+#include "precision.h"
 #include "stage.h"
 #include "work_monitor.h"
 
@@ -12,6 +13,7 @@ struct HvaeTrainingOptions {
   StageOptions stage;
   std::string modelDir;  // the HVAE is added to its model.json
   HvaeConfig network;    // architecture, width, latents, beta, free bits (parents: from the data)
+  Precision precision = Precision::Float32;  // of the convolutions; weights stay fp32
 };
 
 // The image mechanism: a conditional hierarchical VAE over the radiographs, given all graph

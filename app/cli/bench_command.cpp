@@ -153,7 +153,7 @@ int runBenchCommand(const std::vector<std::string>& arguments) {
     idle.emplace_back(c.device.str() + ", " + std::to_string(t.size) + " px, " +
                           precisionName(c.precision) + ", " +
                           (budget.adaptive() ? "threads auto (" : "threads (") +
-                          std::to_string(lastThreads) + " used idle): " + t.description,
+                          std::to_string(lastThreads) + " used): " + t.description,
                       t);
     if (load.threads() > 0) continue;  // printed beside the loaded figures
     std::printf("%s\n", idle.back().first.c_str());
@@ -164,7 +164,7 @@ int runBenchCommand(const std::vector<std::string>& arguments) {
   load.start();
   for (size_t i = 0; i < configurations.size(); ++i) {
     const auto t = measure(configurations[i]);
-    std::printf("%s; %d used under load\n", idle[i].first.c_str(), lastThreads);
+    std::printf("%s; %d used under the load\n", idle[i].first.c_str(), lastThreads);
     printTable(idle[i].second, &t, load.threads());
     std::fflush(stdout);
   }

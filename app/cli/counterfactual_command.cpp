@@ -103,7 +103,8 @@ int runCounterfactualCommand(const std::vector<std::string>& arguments) {
                 intervened ? "  (intervened)" : (changed ? "  (changed via the SCM)" : ""));
   }
   for (const auto& note : result.scalars.notes) std::printf("note: %s\n", note.c_str());
-  std::printf("prediction %.1f ms on %s; wrote %s\n", result.milliseconds,
+  std::printf("prediction %.1f ms (image %.1f ms, then areas %.1f ms) on %s; wrote %s\n",
+              result.milliseconds, result.timings.image(), result.timings.segmentor,
               describeDevice(options.device).c_str(), outDir.c_str());
   if (parser.has("send")) {
     const auto dicom = std::find_if(

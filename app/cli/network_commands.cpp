@@ -7,6 +7,7 @@
 #include "argument_parser.h"
 #include "console_monitor.h"
 #include "hvae_training.h"
+#include "runtime_options.h"
 #include "network_scores.h"
 #include "predictor_training.h"
 #include "segmentor_training.h"
@@ -128,9 +129,11 @@ int runTrainHvae(const std::vector<std::string>& arguments) {
               std::to_string(defaults.maxLatentResolution))
       .option("beta", "B", "weight of the KL term", "1")
       .option("free-bits", "NATS", "KL allowance per latent channel and pixel", "0");
+  declarePrecisionOption(parser);
   if (!parser.parse(arguments)) return 0;
   training::HvaeTrainingOptions options;
   options.stage = stageOptions(parser, "cfx train hvae", arguments);
+  options.precision = precisionOption(parser, options.stage.device);
   options.modelDir = parser.get("out");
   options.network.architecture = parser.get("architecture");
   options.network.width = parser.getInteger("width", 4, 1024);

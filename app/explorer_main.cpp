@@ -73,7 +73,8 @@ int main(int argc, char** argv) {
       "threads", "CPU threads for the engine, or auto: the cores no other process is busy on",
       "T|auto", "auto");
   QCommandLineOption precision(
-      "precision", "fp32, bf16 (convolutions in bf16; 0.3 grey levels from fp32 on average) or auto",
+      "precision",
+      "fp32, bf16 (convolutions in bf16; 0.3 grey levels from fp32 on average) or auto",
       "fp32|bf16|auto", "fp32");
   QCommandLineOption screenshot(
       "screenshot", "after the first counterfactual, save the window to FILE and quit", "FILE");

@@ -7,9 +7,9 @@
 #include "argument_parser.h"
 #include "console_monitor.h"
 #include "hvae_training.h"
-#include "runtime_options.h"
 #include "network_scores.h"
 #include "predictor_training.h"
+#include "runtime_options.h"
 #include "segmentor_training.h"
 #include "stage_options.h"
 

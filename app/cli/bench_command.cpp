@@ -88,7 +88,7 @@ int runBenchCommand(const std::vector<std::string>& arguments) {
       .option("repeats", "N", "timed repetitions (median reported)", "15")
       .option("batch", "B", "training batch size (0: no training)", "8")
       .option("load", "N", "also time everything while N busy threads of another process run", "0");
-  declareRuntimeOptions(parser);
+  declareThreadsOption(parser);
   if (!parser.parse(arguments)) return 0;
   // Forked first, while this process has no other thread.
   BusyLoad load(int(parser.getInteger("load", 0, 64)));

@@ -9,10 +9,14 @@
 namespace cfx::cli {
 
 void declareRuntimeOptions(ArgumentParser& parser, const char* deviceHelp) {
-  parser.option("device", "cpu|cuda|auto", deviceHelp, "auto")
-      .option("threads", "T|auto",
-              "CPU threads; auto takes the cores no other process is busy on (at least one)",
-              "auto");
+  parser.option("device", "cpu|cuda|auto", deviceHelp, "auto");
+  declareThreadsOption(parser);
+}
+
+void declareThreadsOption(ArgumentParser& parser) {
+  parser.option("threads", "T|auto",
+                "CPU threads; auto takes the cores no other process is busy on (at least one)",
+                "auto");
 }
 
 io::ThreadBudget threadBudget(const ArgumentParser& parser) {

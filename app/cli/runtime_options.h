@@ -10,6 +10,8 @@ namespace cfx::cli {
 
 // --device and --threads, shared by every command that runs a model.
 void declareRuntimeOptions(ArgumentParser& parser, const char* deviceHelp = "where to run");
+// --threads alone, for a command that chooses its devices itself (cfx bench).
+void declareThreadsOption(ArgumentParser& parser);
 // Sets LibTorch's CPU thread count (it defaults to one here) for the command and returns the
 // device asked for.
 torch::Device applyRuntimeOptions(const ArgumentParser& parser);

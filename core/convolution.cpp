@@ -11,7 +11,8 @@ torch::Tensor convolve2d(const torch::Tensor& x, const torch::Tensor& weight,
 }
 
 torch::Tensor convolve2d(const torch::nn::Conv2d& conv, const torch::Tensor& x) {
-  return convolve2d(x, conv->weight, conv->bias, conv->weight.size(-1) / 2);
+  const auto type = x.scalar_type();
+  return convolve2d(x, conv->weight.to(type), conv->bias.to(type), conv->weight.size(-1) / 2);
 }
 
 }  // namespace cfx

@@ -10,8 +10,8 @@ namespace cfx {
 torch::Tensor convolve2d(const torch::Tensor& x, const torch::Tensor& weight,
                          const torch::Tensor& bias, int64_t padding);
 
-// The same with a module's weights, padding by the module's own (kernel / 2: every convolution
-// here keeps the image size).
+// The same with a module's weights (cast to x's type: bf16 arithmetic on fp32 parameters), padded
+// by kernel / 2: every convolution here keeps the image size.
 torch::Tensor convolve2d(const torch::nn::Conv2d& conv, const torch::Tensor& x);
 
 }  // namespace cfx

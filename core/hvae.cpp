@@ -27,20 +27,13 @@ namespace hvae_parts {
 torch::Tensor pointwiseWithConstant(const torch::nn::Conv2d& conv, const torch::Tensor& spatial,
                                     const torch::Tensor& constant, torch::ScalarType compute) {
   const int64_t channels = spatial.size(1);
-  if (!constant.defined())
-    return convolve2d(spatial, conv->weight.to(compute), conv->bias.to(compute), 0);
+  if (!constant.defined()) return convolve2d(conv, spatial.to(compute));
   const auto perImage = torch::addmm(
       conv->bias, constant, conv->weight.narrow(1, channels, constant.size(1)).flatten(1).t());
   const auto weight = conv->weight.narrow(1, 0, channels).to(compute);
   if (spatial.size(0) == 1) return convolve2d(spatial, weight, perImage[0].to(compute), 0);
   return convolve2d(spatial, weight, {}, 0) +
          perImage.to(compute).view({spatial.size(0), perImage.size(1), 1, 1});
-}
-
-torch::Tensor convolve(const torch::nn::Conv2d& conv, const torch::Tensor& x,
-                       torch::ScalarType compute) {
-  // Every convolution here keeps the image size: 1x1 unpadded, 3x3 padded by one.
-  return convolve2d(x, conv->weight.to(compute), conv->bias.to(compute), conv->weight.size(-1) / 2);
 }
 
 // Residual bottleneck (1x1, 3x3, 3x3, 1x1 with GELUs): the one block of the HVAE. Without a
@@ -69,7 +62,7 @@ class BottleneckImpl : public torch::nn::Module {
     const auto h =
         pointwiseWithConstant(c1_, geluAnyLayout(x.to(compute)),
                               constant.defined() ? geluAnyLayout(constant) : constant, compute);
-    const auto branch = finish(h, compute);
+    const auto branch = finish(h);
     return residual_ ? x + branch : branch;
   }
   // The residual block applied to the nearest-neighbour upsampling of `coarse` to `resolution`.
@@ -81,15 +74,15 @@ class BottleneckImpl : public torch::nn::Module {
                                  torch::ScalarType compute = torch::kFloat) {
     auto h = pointwiseWithConstant(c1_, geluAnyLayout(coarse.to(compute)), {}, compute);
     h = preferredLayout(torch::upsample_nearest2d(h, {resolution, resolution}));
-    return addUpsampled(coarse, finish(h, compute));
+    return addUpsampled(coarse, finish(h));
   }
 
  private:
-  // The three convolutions after the first; fp32 out of a prior or posterior head.
-  torch::Tensor finish(torch::Tensor h, torch::ScalarType compute) {
-    h = convolve(c2_, geluAnyLayout(h), compute);
-    h = convolve(c3_, geluAnyLayout(h), compute);
-    h = convolve(c4_, geluAnyLayout(h), compute);
+  // The three convolutions after the first, in h's type; fp32 out of a prior or posterior head.
+  torch::Tensor finish(torch::Tensor h) {
+    h = convolve2d(c2_, geluAnyLayout(h));
+    h = convolve2d(c3_, geluAnyLayout(h));
+    h = convolve2d(c4_, geluAnyLayout(h));
     return residual_ ? h : h.to(torch::kFloat);
   }
 
@@ -102,7 +95,6 @@ TORCH_MODULE(Bottleneck);
 
 using hvae_parts::Bottleneck;
 using hvae_parts::BottleneckImpl;
-using hvae_parts::convolve;
 using hvae_parts::pointwiseWithConstant;
 
 namespace {
@@ -339,7 +331,7 @@ torch::Tensor HvaeImpl::runDecoder(DecoderPass& pass, const torch::Tensor& paren
     }
     h = block.residual_(h);
   }
-  return convolve(head_, geluAnyLayout(h.to(computeType_)), computeType_).to(torch::kFloat);
+  return convolve2d(head_, geluAnyLayout(h.to(computeType_))).to(torch::kFloat);
 }
 
 HvaeEncoding HvaeImpl::encode(const torch::Tensor& images, const torch::Tensor& parents) {
@@ -348,7 +340,7 @@ HvaeEncoding HvaeImpl::encode(const torch::Tensor& images, const torch::Tensor& 
     throw ValidationError("hvae", "images",
                           "expected " + std::to_string(stages_.front().resolution) + " px images");
   HvaeEncoding encoding;
-  torch::Tensor h = convolve(stem_, images.to(computeType_), computeType_).to(torch::kFloat);
+  torch::Tensor h = convolve2d(stem_, images.to(computeType_)).to(torch::kFloat);
   h = preferredLayout(h);
   size_t index = 0;
   for (const auto& stage : stages_) {

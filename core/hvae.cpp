@@ -21,19 +21,32 @@ constexpr double kHalfBin = 1.0 / 255.0;  // half of a 2/255-wide 8-bit bin on [
 namespace hvae_parts {
 
 // A 1x1 convolution of [spatial, constant] concatenated along channels, where `constant` ([N, P])
-// is the same at every pixel: its share is a per-image bias, so the concatenation (a copy of the
-// constant at every pixel) and its part of the convolution are never computed. Runs in `compute`
-// (bf16 halves the memory traffic; the caller keeps its residual stream in fp32).
+// is the same at every pixel, in two shares: the constant's share is a per-image bias, so the
+// concatenation (a copy of the constant at every pixel) and its part of the convolution are never
+// computed. The spatial share runs in spatial's type (bf16 halves the memory traffic; callers
+// keep their residual streams in fp32) and adds `bias` ([out]) when given.
+torch::Tensor spatialShare(const torch::nn::Conv2d& conv, const torch::Tensor& spatial,
+                           const torch::Tensor& bias) {
+  const auto type = spatial.scalar_type();
+  const auto weight = conv->weight.narrow(1, 0, spatial.size(1)).to(type);
+  return convolve2d(spatial, weight, bias.defined() ? bias.to(type) : bias, 0);
+}
+
+// The constant's share with the convolution's bias: [N, out].
+torch::Tensor constantShare(const torch::nn::Conv2d& conv, const torch::Tensor& constant) {
+  const int64_t spatialChannels = conv->weight.size(1) - constant.size(1);
+  const auto weight = conv->weight.narrow(1, spatialChannels, constant.size(1)).flatten(1);
+  return torch::addmm(conv->bias, constant, weight.t());
+}
+
+// Both shares summed, in `compute`.
 torch::Tensor pointwiseWithConstant(const torch::nn::Conv2d& conv, const torch::Tensor& spatial,
                                     const torch::Tensor& constant, torch::ScalarType compute) {
-  const int64_t channels = spatial.size(1);
   if (!constant.defined()) return convolve2d(conv, spatial.to(compute));
-  const auto perImage = torch::addmm(
-      conv->bias, constant, conv->weight.narrow(1, channels, constant.size(1)).flatten(1).t());
-  const auto weight = conv->weight.narrow(1, 0, channels).to(compute);
-  if (spatial.size(0) == 1) return convolve2d(spatial, weight, perImage[0].to(compute), 0);
-  return convolve2d(spatial, weight, {}, 0) +
-         perImage.to(compute).view({spatial.size(0), perImage.size(1), 1, 1});
+  const auto perImage = constantShare(conv, constant);
+  const auto x = spatial.to(compute);
+  if (x.size(0) == 1) return spatialShare(conv, x, perImage[0]);  // the bias of one image
+  return spatialShare(conv, x, {}) + perImage.to(compute).view({x.size(0), -1, 1, 1});
 }
 
 // Residual bottleneck (1x1, 3x3, 3x3, 1x1 with GELUs): the one block of the HVAE. Without a
@@ -136,13 +149,10 @@ class DecoderBlockImpl : public torch::nn::Module {
   // abducted image, so computed once per image) and the parents' part with the bias, the same at
   // every pixel: [N, width, 1, 1].
   torch::Tensor latentTerm(const torch::Tensor& z, torch::ScalarType compute) const {
-    const auto weight = projection_->weight.narrow(1, 0, z.size(1)).to(compute);
-    return convolve2d(z.to(compute), weight, {}, 0).to(torch::kFloat);
+    return hvae_parts::spatialShare(projection_, z.to(compute), {}).to(torch::kFloat);
   }
   torch::Tensor parentTerm(const torch::Tensor& parents) const {
-    const int64_t z = projection_->weight.size(1) - parents.size(1);
-    const auto weight = projection_->weight.narrow(1, z, parents.size(1)).flatten(1);
-    return torch::addmm(projection_->bias, parents, weight.t()).view({parents.size(0), -1, 1, 1});
+    return hvae_parts::constantShare(projection_, parents).view({parents.size(0), -1, 1, 1});
   }
 
   bool conditionPrior_ = false;

@@ -81,6 +81,8 @@ class CounterfactualEngine {
   // The stored configuration of the HVAE component (records its fine-tuning, if any); empty for
   // an engine assembled in memory.
   const nlohmann::json& hvaeConfig() const { return hvaeConfig_; }
+  // The HVAE's architecture (for a model folder or one assembled in memory alike).
+  const HvaeConfig& hvaeNetwork() const { return hvae_->config(); }
 
   // What one segmentor pass finds on an image ([1, 1, S, S] or [S, S]): structure areas (percent
   // of the image) by variable, and the hard label map [S, S] uint8 on the CPU (for overlays).

@@ -4,7 +4,6 @@
 #include <algorithm>
 
 #include "adamw.h"
-#include "image_mechanism.h"
 #include "intervention.h"
 #include "phantom_scm.h"
 #include "stopwatch.h"
@@ -24,7 +23,6 @@ HvaeConfig randomHvaeConfig(const BenchmarkSubject& subject, int64_t parents) {
   hc.width = subject.width;
   hc.latentChannels = subject.latentChannels;
   hc.parents = parents;
-  parseHvaeArchitecture(hc.architecture, "--architecture");
   return hc;
 }
 
@@ -143,24 +141,19 @@ EngineTimings benchmarkEngine(const BenchmarkSubject& subject, const BenchmarkSe
     measured.push_back(t.total());
   }
 
+  const HvaeConfig& network = engine->hvaeNetwork();
   EngineTimings timings;
   timings.size = size;
-  timings.description = subject.modelDir.empty()
-                            ? randomHvaeConfig(subject, 5).architecture + " width " +
-                                  std::to_string(subject.width) + ", " +
-                                  std::to_string(subject.latentChannels) + " latent channels"
-                            : subject.modelDir;
+  timings.description = (subject.modelDir.empty() ? "" : subject.modelDir + ": ") +
+                        network.architecture + " width " + std::to_string(network.width) + ", " +
+                        std::to_string(network.latentChannels) + " latent channels";
   timings.abduction = {median(scalars), median(encoder), median(posterior)};
   timings.abductionTotal = median(abduction);
   timings.move = {median(scm), median(decoder), median(copies), median(segmentor)};
   timings.imageShown = median(shown);
   timings.imageAndAreas = median(measured);
   if (settings.trainingBatch > 0)
-    timings.trainingImagesPerSecond = trainingImagesPerSecond(
-        subject.modelDir.empty()
-            ? randomHvaeConfig(subject, int64_t(engine->graph().variables().size()))
-            : loadImageMechanism(subject.modelDir).hvae->config(),
-        settings, size);
+    timings.trainingImagesPerSecond = trainingImagesPerSecond(network, settings, size);
   return timings;
 }
 

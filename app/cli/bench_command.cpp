@@ -24,6 +24,7 @@ std::vector<std::string> splitList(const std::string& text) {
 struct Row {
   const char* name;
   std::function<double(const evaluation::EngineTimings&)> value;
+  bool rate = false;  // images per second (0: not measured), else milliseconds
 };
 
 const std::vector<Row>& rows() {
@@ -39,7 +40,7 @@ const std::vector<Row>& rows() {
       {"move: image shown", [](const T& t) { return t.imageShown; }},
       {"move: segmentor's areas", [](const T& t) { return t.move.segmentor; }},
       {"move: image and areas", [](const T& t) { return t.imageAndAreas; }},
-      {"training (images/s)", [](const T& t) { return t.trainingImagesPerSecond; }},
+      {"training (images/s)", [](const T& t) { return t.trainingImagesPerSecond; }, true},
   };
   return table;
 }
@@ -53,8 +54,8 @@ void printTable(const evaluation::EngineTimings& idle, const evaluation::EngineT
     std::printf("  %-28s %10s\n", "part", "idle");
   for (const auto& row : rows()) {
     const double a = row.value(idle);
-    if (a == 0.0 && row.name[0] == 't') continue;  // training not measured
-    const char* unit = row.name[0] == 't' ? "" : " ms";
+    if (a == 0.0 && row.rate) continue;  // training not measured
+    const char* unit = row.rate ? "" : " ms";
     if (!loaded) {
       std::printf("  %-28s %7.2f%s\n", row.name, a, unit);
       continue;

@@ -72,11 +72,15 @@ torch::Tensor PredictorImpl::predict(const torch::Tensor& images) {
 
 torch::Tensor PredictorImpl::loss(const torch::Tensor& outputs,
                                   const torch::Tensor& targets) const {
-  const auto normalised = (targets - mean_) / std_;
+  // An unknown target (NaN) teaches nothing: its term is zero, in value and gradient.
+  const auto known = ~torch::isnan(targets);
+  const auto filled = torch::where(known, targets, torch::zeros_like(targets));
+  const auto normalised = (filled - mean_) / std_;
   const auto squared = (outputs - normalised).pow(2);
   const auto bce =
-      torch::binary_cross_entropy_with_logits(outputs, targets, {}, {}, at::Reduction::None);
-  return torch::where(binary_ > 0, bce, squared).sum(1).mean();
+      torch::binary_cross_entropy_with_logits(outputs, filled, {}, {}, at::Reduction::None);
+  const auto terms = torch::where(binary_ > 0, bce, squared);
+  return torch::where(known, terms, torch::zeros_like(terms)).sum(1).mean();
 }
 
 Predictor loadPredictor(const std::string& modelDir) {

@@ -37,7 +37,8 @@ class PredictorImpl : public torch::nn::Module {
   // Natural units for continuous targets, probabilities for binary ones. [N, T]
   torch::Tensor predict(const torch::Tensor& images);
   // Mean over the batch of: squared error of normalised continuous targets, and binary cross-
-  // entropy of binary targets; `targets` [N, T] in natural units (0/1 for binary).
+  // entropy of binary targets; `targets` [N, T] in natural units (0/1 for binary), NaN where
+  // unknown (that term is left out).
   torch::Tensor loss(const torch::Tensor& outputs, const torch::Tensor& targets) const;
 
  private:

@@ -68,8 +68,9 @@ std::vector<VariableStatistics> ScalarScmImpl::computeStatistics(const CausalGra
                                                                  const torch::Tensor& values) {
   std::vector<VariableStatistics> stats;
   for (size_t i = 0; i < graph.variables().size(); ++i) {
-    const auto column = values.select(1, int64_t(i)).to(torch::kFloat64);
-    if (graph.variables()[i].kind != VariableKind::Continuous) {
+    const auto all = values.select(1, int64_t(i)).to(torch::kFloat64);
+    const auto column = all.masked_select(~torch::isnan(all));
+    if (graph.variables()[i].kind != VariableKind::Continuous || column.numel() < 2) {
       stats.push_back({0.0, 1.0});
       continue;
     }
@@ -115,6 +116,20 @@ torch::Tensor ScalarScmImpl::logProb(const torch::Tensor& values) {
     columns.push_back(lp);
   }
   return torch::stack(columns, 1);
+}
+
+ScalarScmImpl::PartialLogProb ScalarScmImpl::partialLogProb(const torch::Tensor& values) {
+  const auto known = ~torch::isnan(values);
+  auto usable = known.clone();
+  for (size_t i = 0; i < graph_.variables().size(); ++i)
+    for (const auto& p : graph_.variables()[i].parents)
+      usable.select(1, int64_t(i)).logical_and_(known.select(1, int64_t(*graph_.indexOf(p))));
+  // Unknown entries take the variable's mean, a value every mechanism can evaluate.
+  auto means = torch::empty({1, values.size(1)}, values.options());
+  for (size_t i = 0; i < statistics_.size(); ++i) means[0][int64_t(i)] = statistics_[i].mean;
+  const auto filled = torch::where(known, values, means.expand_as(values));
+  const auto lp = logProb(filled);
+  return {torch::where(usable, lp, torch::zeros_like(lp)), usable};
 }
 
 std::vector<torch::Tensor> ScalarScmImpl::abduct(const torch::Tensor& values,

@@ -32,6 +32,7 @@ class ScalarScmImpl : public torch::nn::Module {
  public:
   ScalarScmImpl(CausalGraph graph, ScmConfig config, std::vector<VariableStatistics> statistics);
 
+  // Mean and spread of each continuous variable over the rows that know it.
   static std::vector<VariableStatistics> computeStatistics(const CausalGraph& graph,
                                                            const torch::Tensor& values);
 
@@ -41,6 +42,12 @@ class ScalarScmImpl : public torch::nn::Module {
 
   // Log-likelihood of each variable given its parents, in natural units: [N, V].
   torch::Tensor logProb(const torch::Tensor& values);
+  // The same for rows with unknown values (NaN): a mechanism's term counts where its variable and
+  // all its parents are known (`usable`, [N, V] bool) and is 0 elsewhere, without NaN gradients.
+  struct PartialLogProb {
+    torch::Tensor logProb, usable;
+  };
+  PartialLogProb partialLogProb(const torch::Tensor& values);
   // Step 1 of a counterfactual: the noise of every variable, [N, noiseSize] each.
   std::vector<torch::Tensor> abduct(const torch::Tensor& values, at::Generator& generator);
   // Steps 2 and 3: set the intervened entries (mask [N, V] bool, values [N, V]) and recompute

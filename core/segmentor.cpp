@@ -1,5 +1,8 @@
 #include "segmentor.h"
 
+#include <limits>
+#include <stdexcept>
+
 #include "json_fields.h"
 #include "model_bundle.h"
 #include "validation_error.h"
@@ -107,13 +110,44 @@ Segmentor loadSegmentor(const std::string& modelDir, const std::string& componen
   return segmentor;
 }
 
-torch::Tensor softDice(const torch::Tensor& probabilities, const torch::Tensor& classIndices) {
+torch::Tensor SegmentorImpl::labelledClasses(const torch::Tensor& attributes,
+                                             const CausalGraph& graph) const {
+  std::vector<torch::Tensor> columns = {
+      torch::ones({attributes.size(0)}, attributes.options().dtype(torch::kBool))};
+  for (const auto& structure : config_.structures) {
+    const auto index = graph.indexOf(structure.variable);
+    if (!index)
+      throw std::invalid_argument("the graph has no variable '" + structure.variable + "'");
+    columns.push_back(~torch::isnan(attributes.select(1, int64_t(*index))));
+  }
+  return torch::stack(columns, 1);
+}
+
+torch::Tensor softDice(const torch::Tensor& probabilities, const torch::Tensor& classIndices,
+                       const torch::Tensor& labelled) {
   const int64_t classes = probabilities.size(1);
   const auto target =
       torch::one_hot(classIndices, classes).permute({0, 3, 1, 2}).to(probabilities.dtype());
   const auto p = probabilities.slice(1, 1), g = target.slice(1, 1);
   const auto intersection = (p * g).sum({2, 3}), total = p.sum({2, 3}) + g.sum({2, 3});
-  return ((2 * intersection + 1.0) / (total + 1.0)).mean();
+  const auto dice = (2 * intersection + 1.0) / (total + 1.0);
+  if (!labelled.defined()) return dice.mean();
+  const auto weight = labelled.slice(1, 1).to(dice.dtype());
+  return (dice * weight).sum() / weight.sum().clamp_min(1.0);
+}
+
+torch::Tensor partialCrossEntropy(const torch::Tensor& logits, const torch::Tensor& classIndices,
+                                  const torch::Tensor& labelled) {
+  const auto logNormaliser = torch::logsumexp(logits, 1);
+  // Background absorbs every class the image leaves unlabelled.
+  auto backgroundSet = ~labelled;
+  backgroundSet.select(1, 0).fill_(true);
+  const auto backgroundLogit = torch::logsumexp(
+      logits.masked_fill(~backgroundSet.view({logits.size(0), logits.size(1), 1, 1}),
+                         -std::numeric_limits<float>::infinity()),
+      1);
+  const auto targetLogit = logits.gather(1, classIndices.unsqueeze(1)).squeeze(1);
+  return (logNormaliser - torch::where(classIndices == 0, backgroundLogit, targetLogit)).mean();
 }
 
 }  // namespace cfx

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "causal_graph.h"
 #include "unet.h"
 
 namespace cfx {
@@ -45,6 +46,10 @@ class SegmentorImpl : public torch::nn::Module {
   torch::Tensor regionalAreas(const torch::Tensor& probabilities) const;
   // Image-domain label indices [N, H, W] (0 background, k + 1 structure k) from a label map.
   torch::Tensor classIndices(const torch::Tensor& labelMaps) const;
+  // Which classes each image's label map labels, from its attributes in `graph` order ([N, V],
+  // NaN = unknown): a structure is labelled where its area is known. [N, S + 1] bool, background
+  // always true.
+  torch::Tensor labelledClasses(const torch::Tensor& attributes, const CausalGraph& graph) const;
 
  private:
   SegmentorConfig config_;
@@ -55,7 +60,16 @@ TORCH_MODULE(Segmentor);
 // The segmentor stored as `component` of a model folder, in eval mode.
 Segmentor loadSegmentor(const std::string& modelDir, const std::string& component);
 
-// Mean soft Dice over the structure classes (background excluded): 1 is perfect.
-torch::Tensor softDice(const torch::Tensor& probabilities, const torch::Tensor& classIndices);
+// Mean soft Dice over the structure classes (background excluded): 1 is perfect. With
+// `labelled` ([N, S + 1] bool), only the (image, structure) pairs its label map labels count.
+torch::Tensor softDice(const torch::Tensor& probabilities, const torch::Tensor& classIndices,
+                       const torch::Tensor& labelled = {});
+
+// Pixel cross-entropy when some label maps do not label every structure ([N, S + 1] bool
+// `labelled`): a background pixel of an image that does not label structure k may be k, so its
+// likelihood is that of background or any unlabelled class. Equals the plain cross-entropy when
+// every class is labelled.
+torch::Tensor partialCrossEntropy(const torch::Tensor& logits, const torch::Tensor& classIndices,
+                                  const torch::Tensor& labelled);
 
 }  // namespace cfx

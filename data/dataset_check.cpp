@@ -18,6 +18,7 @@ DatasetCheck checkDataset(const std::string& dir, const std::string& graphPath,
   for (const auto& v : graph.variables())
     if (v.maskLabel) structures.push_back(&v);
   std::vector<double> worst(structures.size(), 0.0), sum(structures.size(), 0.0);
+  std::vector<long> labelled(structures.size(), 0);
   std::vector<std::string> worstId(structures.size());
   long masks = 0;
   monitor.begin("check", long(manifest.rows.size()));
@@ -37,7 +38,19 @@ DatasetCheck checkDataset(const std::string& dir, const std::string& graphPath,
         long count = 0;
         for (auto v : labels.pixels) count += v == *structures[s]->maskLabel;
         const double area = 100.0 * double(count) / double(labels.pixels.size());
-        const double wanted = row.attributes.at(structures[s]->name);
+        const auto known = row.attributes.find(structures[s]->name);
+        if (known == row.attributes.end()) {
+          if (count > 0)
+            throw ValidationError(manifest.path, "line " + std::to_string(row.line),
+                                  "the mask holds label " +
+                                      std::to_string(*structures[s]->maskLabel) + " (" +
+                                      structures[s]->name +
+                                      ") but its area cell is empty; an empty cell says the "
+                                      "mask does not label that structure");
+          continue;
+        }
+        ++labelled[s];
+        const double wanted = known->second;
         const double error = std::abs(area - wanted) / std::max(std::abs(wanted), 1e-9);
         sum[s] += error;
         if (error > worst[s]) worst[s] = error, worstId[s] = row.id;
@@ -51,8 +64,14 @@ DatasetCheck checkDataset(const std::string& dir, const std::string& graphPath,
   check.rowsWithMasks = masks;
   if (masks > 0)
     for (size_t s = 0; s < structures.size(); ++s)
-      check.structures.push_back(
-          {structures[s]->name, sum[s] / double(masks), worst[s], worstId[s]});
+      check.structures.push_back({structures[s]->name, labelled[s],
+                                  labelled[s] ? sum[s] / double(labelled[s]) : 0.0, worst[s],
+                                  worstId[s]});
+  for (const auto& v : graph.variables()) {
+    long known = 0;
+    for (const auto& row : manifest.rows) known += long(row.attributes.count(v.name));
+    check.known.push_back({v.name, known});
+  }
   return check;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "work_monitor.h"
@@ -11,6 +12,7 @@ namespace cfx::data {
 // mask's area, relative to the value.
 struct StructureAreaCheck {
   std::string variable;
+  long labelledRows = 0;  // rows whose mask labels this structure
   double meanRelativeError = 0.0;
   double worstRelativeError = 0.0;
   std::string worstId;
@@ -20,6 +22,7 @@ struct DatasetCheck {
   size_t rows = 0;
   long rowsWithMasks = 0;
   std::vector<StructureAreaCheck> structures;  // empty when no row has a mask
+  std::vector<std::pair<std::string, long>> known;  // rows with a value, per graph variable
 };
 
 // Reads every image and mask of a data set (manifest.csv, and graphPath or DIR/graph.json);

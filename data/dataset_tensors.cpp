@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 #include <fstream>
+#include <limits>
 
 #include "validation_error.h"
 
@@ -28,8 +29,12 @@ torch::Tensor attributeTensor(const data::Manifest& manifest, const CausalGraph&
   auto values = torch::empty({int64_t(rows.size()), int64_t(variables.size())}, torch::kFloat32);
   auto accessor = values.accessor<float, 2>();
   for (size_t r = 0; r < rows.size(); ++r)
-    for (size_t v = 0; v < variables.size(); ++v)
-      accessor[int64_t(r)][int64_t(v)] = float(rows[r]->attributes.at(variables[v].name));
+    for (size_t v = 0; v < variables.size(); ++v) {
+      const auto known = rows[r]->attributes.find(variables[v].name);
+      accessor[int64_t(r)][int64_t(v)] = known == rows[r]->attributes.end()
+                                             ? std::numeric_limits<float>::quiet_NaN()
+                                             : float(known->second);
+    }
   return values;
 }
 

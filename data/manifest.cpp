@@ -165,6 +165,7 @@ Manifest readManifest(const std::string& path, const CausalGraph& graph) {
       row.mask = resolve(fields[column.at("mask")], "mask");
     for (const auto& variable : graph.variables()) {
       const std::string& value = fields[column.at(variable.name)];
+      if (value.empty()) continue;  // unknown for this image
       const auto parsed = graph.parseValue(variable, value);
       if (!parsed) {
         problems.push_back(where + ": " + variable.name + " = '" + value +
@@ -217,9 +218,7 @@ void writeManifest(const std::string& path, const std::vector<ManifestRow>& rows
             quoteCsv(relative(row.mask)) + "," + row.split;
     for (const auto& v : graph.variables()) {
       const auto it = row.attributes.find(v.name);
-      if (it == row.attributes.end())
-        throw io::IoError(path, "row '" + row.id + "'", "no value for '" + v.name + "'");
-      text += "," + formatValue(it->second);
+      text += "," + (it == row.attributes.end() ? std::string() : formatValue(it->second));
     }
     text += "\n";
   }

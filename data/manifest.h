@@ -10,13 +10,16 @@ namespace cfx::data {
 
 // manifest.csv: one row per image. Columns: id, image, split (train, val or test), optional mask,
 // and one column per variable of the causal graph. Paths are relative to the manifest's folder.
+// An empty variable cell means unknown for that image (a radiograph without sex and age, or a
+// structure its mask does not label): the label map of a row labels exactly the structures whose
+// area cell is filled, so "which structures does this mask label" needs no column of its own.
 struct ManifestRow {
   int line = 0;  // 1-based line in the file, for messages
   std::string id;
   std::string image;  // absolute path
   std::string mask;   // absolute path, or empty when the row has no mask
   std::string split;
-  std::map<std::string, double> attributes;
+  std::map<std::string, double> attributes;  // known values only; a missing name is unknown
 };
 
 struct Manifest {

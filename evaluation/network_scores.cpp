@@ -15,7 +15,7 @@ SegmentationScores scoreSegmentor(SegmentorImpl& segmentor, const data::ImageSet
   segmentor.eval();
   const auto& structures = segmentor.config().structures;
   const size_t s = structures.size();
-  std::vector<double> dice(s, 0.0), soft(s, 0.0), hard(s, 0.0), bias(s, 0.0);
+  std::vector<double> dice(s, 0.0), soft(s, 0.0), hard(s, 0.0), bias(s, 0.0), count(s, 0.0);
   const int64_t n = set.images.size(0);
   for (int64_t start = 0; start < n; start += kEvaluationBatch) {
     const int64_t end = std::min(n, start + kEvaluationBatch);
@@ -25,32 +25,40 @@ SegmentationScores scoreSegmentor(SegmentorImpl& segmentor, const data::ImageSet
     const auto truth = set.labels.slice(0, start, end);
     const auto areas = SegmentorImpl::softAreas(probabilities);
     for (size_t k = 0; k < s; ++k) {
+      // Only the images whose label map labels this structure (its area is known) count.
+      const auto wanted = set.attributes.slice(0, start, end)
+                              .select(1, int64_t(*graph.indexOf(structures[k].variable)));
+      const auto labelled = ~torch::isnan(wanted);
       const auto p = predicted == structures[k].label, t = truth == structures[k].label;
       const auto intersection = (p & t).sum({1, 2}).to(torch::kFloat64);
       const auto total = (p.sum({1, 2}) + t.sum({1, 2})).to(torch::kFloat64);
-      dice[k] += (2 * intersection / total.clamp_min(1)).sum().item<double>();
-      const auto wanted = set.attributes.slice(0, start, end)
-                              .select(1, int64_t(*graph.indexOf(structures[k].variable)));
-      const auto softError = areas.select(1, int64_t(k)) - wanted;
+      dice[k] += (2 * intersection / total.clamp_min(1)).masked_select(labelled).sum().item<double>();
+      const auto softError = (areas.select(1, int64_t(k)) - wanted).masked_select(labelled);
       soft[k] += softError.abs().sum().item<double>();
       bias[k] += softError.sum().item<double>();
       const auto hardArea = 100.0 * p.to(torch::kFloat32).mean({1, 2});
-      hard[k] += (hardArea - wanted).abs().sum().item<double>();
+      hard[k] += (hardArea - wanted).masked_select(labelled).abs().sum().item<double>();
+      count[k] += double(labelled.sum().item<int64_t>());
     }
   }
-  for (size_t k = 0; k < s; ++k)
-    dice[k] /= double(n), soft[k] /= double(n), hard[k] /= double(n), bias[k] /= double(n);
-  return {dice, soft, hard, bias};
+  for (size_t k = 0; k < s; ++k) {
+    const double c = std::max(count[k], 1.0);
+    dice[k] /= c, soft[k] /= c, hard[k] /= c, bias[k] /= c;
+  }
+  std::vector<long> labelledImages(count.begin(), count.end());
+  return {dice, soft, hard, bias, labelledImages};
 }
 
 std::string segmentationTable(const SegmentorImpl& segmentor, const SegmentationScores& scores,
                               int64_t n, const std::string& split) {
-  std::string text = formatText("segmentation on %lld %s images\n%-18s %8s %16s %16s %16s\n",
-                                static_cast<long long>(n), split.c_str(), "structure", "Dice",
-                                "soft-area MAE", "soft-area bias", "hard-area MAE");
+  std::string text =
+      formatText("segmentation on %lld %s images\n%-18s %8s %8s %16s %16s %16s\n",
+                 static_cast<long long>(n), split.c_str(), "structure", "labelled", "Dice",
+                 "soft-area MAE", "soft-area bias", "hard-area MAE");
   for (size_t k = 0; k < scores.dice.size(); ++k)
-    text += formatText("%-18s %8.4f %13.3f pp %+13.3f pp %13.3f pp\n",
-                       segmentor.config().structures[k].variable.c_str(), scores.dice[k],
+    text += formatText("%-18s %8ld %8.4f %13.3f pp %+13.3f pp %13.3f pp\n",
+                       segmentor.config().structures[k].variable.c_str(),
+                       scores.labelledImages[k], scores.dice[k],
                        scores.softAreaMae[k], scores.softAreaBias[k], scores.hardAreaMae[k]);
   return text;
 }
@@ -61,7 +69,8 @@ nlohmann::json segmentationJson(const SegmentorImpl& segmentor, const Segmentati
     json[segmentor.config().structures[k].variable] = {{"dice", scores.dice[k]},
                                                        {"soft_area_mae", scores.softAreaMae[k]},
                                                        {"soft_area_bias", scores.softAreaBias[k]},
-                                                       {"hard_area_mae", scores.hardAreaMae[k]}};
+                                                       {"hard_area_mae", scores.hardAreaMae[k]},
+                                                       {"images", scores.labelledImages[k]}};
   return json;
 }
 
@@ -81,21 +90,26 @@ PredictionScores scorePredictor(PredictorImpl& predictor, const data::ImageSet& 
   PredictionScores scores;
   const auto& targets = predictor.config().targets;
   for (size_t t = 0; t < targets.size(); ++t) {
-    const auto truth = set.attributes.select(1, int64_t(*graph.indexOf(targets[t].name)));
-    const auto p = predicted.select(1, int64_t(t));
+    const auto column = set.attributes.select(1, int64_t(*graph.indexOf(targets[t].name)));
+    const auto known = ~torch::isnan(column);
+    const auto truth = column.masked_select(known);
+    const auto p = predicted.select(1, int64_t(t)).masked_select(known);
+    scores.images.push_back(truth.numel());
     scores.names.push_back(targets[t].name);
     scores.binary.push_back(targets[t].binary);
     scores.values.push_back(targets[t].binary ? rocAuc(p, truth)
-                                              : (p - truth).abs().mean().item<double>());
+                          : truth.numel() ? (p - truth).abs().mean().item<double>() : 0.0);
   }
   return scores;
 }
 
 std::string predictionTable(const PredictionScores& scores, int64_t n, const std::string& split) {
-  std::string text = formatText("anti-causal predictors on %lld %s images\n%-18s %12s\n",
-                                static_cast<long long>(n), split.c_str(), "variable", "score");
+  std::string text =
+      formatText("anti-causal predictors on %lld %s images\n%-18s %8s %12s\n",
+                 static_cast<long long>(n), split.c_str(), "variable", "known", "score");
   for (size_t t = 0; t < scores.names.size(); ++t)
-    text += formatText("%-18s %12.4f  %s\n", scores.names[t].c_str(), scores.values[t],
+    text += formatText("%-18s %8lld %12.4f  %s\n", scores.names[t].c_str(),
+                       static_cast<long long>(scores.images[t]), scores.values[t],
                        scores.binary[t] ? "ROC AUC" : "MAE");
   return text;
 }
@@ -103,7 +117,8 @@ std::string predictionTable(const PredictionScores& scores, int64_t n, const std
 nlohmann::json predictionJson(const PredictionScores& scores) {
   nlohmann::json json = nlohmann::json::object();
   for (size_t t = 0; t < scores.names.size(); ++t)
-    json[scores.names[t]] = {{scores.binary[t] ? "auc" : "mae", scores.values[t]}};
+    json[scores.names[t]] = {{scores.binary[t] ? "auc" : "mae", scores.values[t]},
+                             {"images", scores.images[t]}};
   return json;
 }
 

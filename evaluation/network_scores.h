@@ -18,10 +18,11 @@ struct SegmentationScores {
   // Mean signed soft-area error (pp): guidance judges areas with these soft areas, so a segmentor
   // that reads a structure consistently large or small shifts every counterfactual it guides.
   std::vector<double> softAreaBias;
+  std::vector<long> labelledImages;  // per structure: the images whose label map labels it
 };
 
 // Hard-mask Dice against the label maps, and soft-area MAE and bias (percentage points) against
-// the data set's stored area variables.
+// the data set's stored area variables; per structure over the images that label it.
 SegmentationScores scoreSegmentor(SegmentorImpl& segmentor, const data::ImageSet& set,
                                   const CausalGraph& graph, const torch::Device& device);
 // The scores as a table (`n` images of `split`) and as JSON by structure.
@@ -33,6 +34,7 @@ struct PredictionScores {
   std::vector<std::string> names;
   std::vector<double> values;  // MAE (continuous) or ROC AUC (binary)
   std::vector<bool> binary;
+  std::vector<int64_t> images;  // the images whose value is known, per variable
 };
 
 PredictionScores scorePredictor(PredictorImpl& predictor, const data::ImageSet& set,

@@ -108,8 +108,10 @@ StageResult fineTune(const FineTuningOptions& options, WorkMonitor& monitor) {
   Hvae hvae = mechanism.hvae;
   hvae->to(stage.device);
 
-  const data::ImageSet trainSet = loadSplit(stage, "train", false, monitor);
-  const data::ImageSet valSet = loadSplit(stage, "val", false, monitor);
+  data::ImageSet trainSet = loadSplit(stage, "train", false, monitor);
+  data::ImageSet valSet = loadSplit(stage, "val", false, monitor);
+  imputeUnknownAttributes(stage, trainSet, "train", pretrained, monitor);
+  imputeUnknownAttributes(stage, valSet, "val", pretrained, monitor);
   const auto trainImages = quantise(trainSet.images);
   const data::ImageSet trainQuantised{trainSet.ids, trainImages, {}, trainSet.attributes};
   const auto valImages = quantise(valSet.images);
@@ -148,24 +150,26 @@ StageResult fineTune(const FineTuningOptions& options, WorkMonitor& monitor) {
     return result;
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
-  const data::ImageSet testSet = loadSplit(stage, "test", false, monitor);
-  const auto test =
-      hvaeLossOn(*hvae, quantise(testSet.images),
-                 mechanism.parents.encode(testSet.attributes, stage.graph), stage.device);
   const auto val = hvaeLossOn(*hvae, valImages, valParents, stage.device);
-  result.report = formatText(
-      "fine-tuned (%s): val NELBO %.4f bits/dim, test NELBO %.4f bits/dim "
-      "(epsilon %.4f bits/dim), lambda %.4g\n",
-      guidanceName(config.guidance).c_str(), val.bitsPerDim(), test.bitsPerDim(),
-      config.epsilon / std::log(2.0), tuning.lambda());
+  nlohmann::json scores = {{"val_bits_per_dim", val.bitsPerDim()}};
+  result.report = formatText("fine-tuned (%s): val NELBO %.4f bits/dim", guidanceName(config.guidance).c_str(), val.bitsPerDim());
+  if (!stage.manifest.split("test").empty()) {
+    data::ImageSet testSet = loadSplit(stage, "test", false, monitor);
+    imputeUnknownAttributes(stage, testSet, "test", pretrained, monitor);
+    const auto test =
+        hvaeLossOn(*hvae, quantise(testSet.images),
+                   mechanism.parents.encode(testSet.attributes, stage.graph), stage.device);
+    result.report += formatText(", test NELBO %.4f bits/dim", test.bitsPerDim());
+    scores["test_bits_per_dim"] = test.bitsPerDim();
+    scores["test_nelbo_nats_per_dim"] = test.nelbo.item<double>();
+  }
+  result.report += formatText(" (epsilon %.4f bits/dim), lambda %.4g\n",
+                              config.epsilon / std::log(2.0), tuning.lambda());
   nlohmann::json componentConfig =
       imageMechanismConfig(hvae->config(), mechanism.parents, mechanism.size);
   componentConfig["fine_tuning"] = config.toJson();
   componentConfig["fine_tuning"]["final_lambda"] = tuning.lambda();
-  saveStage(out, "hvae", componentConfig, *hvae, stage, result.seconds,
-            {{"val_bits_per_dim", val.bitsPerDim()},
-             {"test_bits_per_dim", test.bitsPerDim()},
-             {"test_nelbo_nats_per_dim", test.nelbo.item<double>()}});
+  saveStage(out, "hvae", componentConfig, *hvae, stage, result.seconds, scores);
   result.report +=
       formatText("saved the fine-tuned model to %s (%.0f s)\n", out.c_str(), result.seconds);
   result.completed = true;

@@ -17,8 +17,10 @@ StageResult trainHvae(const HvaeTrainingOptions& options, WorkMonitor& monitor) 
   stage.options.emaDecay = 0.999;
   stage.options.skipGradNorm = 400;
   stage.options.clipGradNorm = 200;
-  const data::ImageSet trainSet = loadSplit(stage, "train", false, monitor),
-                       valSet = loadSplit(stage, "val", false, monitor);
+  data::ImageSet trainSet = loadSplit(stage, "train", false, monitor),
+                 valSet = loadSplit(stage, "val", false, monitor);
+  imputeUnknownAttributes(stage, trainSet, "train", options.modelDir, monitor);
+  imputeUnknownAttributes(stage, valSet, "val", options.modelDir, monitor);
   const ParentEncoding encoding = ParentEncoding::fit(stage.graph, trainSet.attributes);
   const auto trainImages = quantise(trainSet.images), valImages = quantise(valSet.images);
   const auto trainParents = encoding.encode(trainSet.attributes, stage.graph);
@@ -52,20 +54,25 @@ StageResult trainHvae(const HvaeTrainingOptions& options, WorkMonitor& monitor) 
     return result;
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
-  const data::ImageSet testSet = loadSplit(stage, "test", false, monitor);
-  const auto val = hvaeLossOn(*hvae, valImages, valParents, stage.device);
-  const auto test = hvaeLossOn(*hvae, quantise(testSet.images),
-                               encoding.encode(testSet.attributes, stage.graph), stage.device);
+  std::vector<std::pair<std::string, HvaeLoss>> losses = {
+      {"val", hvaeLossOn(*hvae, valImages, valParents, stage.device)}};
+  if (!stage.manifest.split("test").empty()) {  // the test split is optional
+    data::ImageSet testSet = loadSplit(stage, "test", false, monitor);
+    imputeUnknownAttributes(stage, testSet, "test", options.modelDir, monitor);
+    losses.emplace_back("test", hvaeLossOn(*hvae, quantise(testSet.images),
+                                           encoding.encode(testSet.attributes, stage.graph),
+                                           stage.device));
+  }
   result.report =
       formatText("%-6s %14s %14s %14s\n", "split", "NELBO bits/dim", "NLL bits/dim", "KL bits/dim");
-  for (const auto& [name, l] :
-       std::vector<std::pair<const char*, HvaeLoss>>{{"val", val}, {"test", test}})
+  nlohmann::json json;
+  for (const auto& [name, l] : losses) {
     result.report +=
-        formatText("%-6s %14.4f %14.4f %14.4f\n", name, l.bitsPerDim(),
+        formatText("%-6s %14.4f %14.4f %14.4f\n", name.c_str(), l.bitsPerDim(),
                    l.nll.item<double>() / std::log(2.0), l.kl.item<double>() / std::log(2.0));
-  const nlohmann::json json = {{"val_bits_per_dim", val.bitsPerDim()},
-                               {"test_bits_per_dim", test.bitsPerDim()},
-                               {"test_nelbo_nats_per_dim", test.nelbo.item<double>()}};
+    json[name + "_bits_per_dim"] = l.bitsPerDim();
+    json[name + "_nelbo_nats_per_dim"] = l.nelbo.item<double>();
+  }
   saveStage(options.modelDir, "hvae", imageMechanismConfig(config, encoding, stage.size), *hvae,
             stage, result.seconds, json);
   result.report += formatText("saved hvae to %s/model.json (%.0f s)\n", options.modelDir.c_str(),

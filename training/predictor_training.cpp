@@ -8,6 +8,7 @@
 #include "network_scores.h"
 #include "predictor.h"
 #include "text_format.h"
+#include "validation_error.h"
 
 namespace cfx::training {
 
@@ -21,8 +22,13 @@ StageResult trainPredictors(const PredictorTrainingOptions& options, WorkMonitor
   config.depth = options.depth;
   for (size_t v = 0; v < stage.graph.variables().size(); ++v) {
     const Variable& variable = stage.graph.variables()[v];
-    const auto column = trainSet.attributes.select(1, int64_t(v)).to(torch::kFloat64);
+    const auto all = trainSet.attributes.select(1, int64_t(v)).to(torch::kFloat64);
+    const auto column = all.masked_select(~torch::isnan(all));
     if (variable.kind == VariableKind::Categorical) continue;  // not supported by this head
+    if (column.numel() < 2)
+      throw ValidationError(stage.manifest.path, variable.name,
+                            "fewer than 2 training rows know this variable; a predictor cannot "
+                            "learn it");
     config.targets.push_back({variable.name, variable.kind == VariableKind::Binary,
                               column.mean().item<double>(),
                               std::max(column.std().item<double>(), 1e-6)});

@@ -17,6 +17,7 @@ StageResult trainScm(const ScmTrainingOptions& options, WorkMonitor& monitor) {
   const data::Manifest manifest = data::readManifest(options.dataDir + "/manifest.csv", graph);
   const auto trainSet = data::attributeTensor(manifest, graph, "train");
   const auto validation = data::attributeTensor(manifest, graph, "val");
+  const bool hasTest = !manifest.split("test").empty();
 
   torch::manual_seed(options.seed);  // initial weights
   ScalarScm scm(graph, options.network, ScalarScmImpl::computeStatistics(graph, trainSet));
@@ -32,16 +33,22 @@ StageResult trainScm(const ScmTrainingOptions& options, WorkMonitor& monitor) {
   schedule.checkpointEvery = std::max<int64_t>(1, schedule.steps / 20);
   schedule.seed = options.seed;
   const int64_t batch = options.batch;
+  // Per variable, the mean log-likelihood over the rows where its mechanism can be evaluated
+  // (the variable and its parents known): [V].
+  const auto meanLogLikelihood = [&](const torch::Tensor& values) {
+    const auto partial = scm->partialLogProb(values);
+    return partial.logProb.sum(0) / partial.usable.sum(0).clamp_min(1).to(torch::kFloat32);
+  };
 
   TrainingHooks hooks;
   hooks.step = [&](int64_t, at::Generator& g) {
     const auto index = torch::randint(trainSet.size(0), {batch}, g, torch::kInt64);
-    return StepResult{-scm->logProb(trainSet.index_select(0, index)).sum(1).mean(), {}};
+    return StepResult{-meanLogLikelihood(trainSet.index_select(0, index)).sum(), {}};
   };
   hooks.validate = [&] {
     torch::NoGradGuard noGrad;
     return std::map<std::string, double>{
-        {"val_log_likelihood", scm->logProb(validation).sum(1).mean().item<double>()}};
+        {"val_log_likelihood", meanLogLikelihood(validation).sum().item<double>()}};
   };
   hooks.progress = [&](const TrainingProgress& p) {
     char detail[96];
@@ -60,18 +67,26 @@ StageResult trainScm(const ScmTrainingOptions& options, WorkMonitor& monitor) {
   result.report =
       formatText("held-out log-likelihood per subject (nats; natural units)\n%-18s %12s %12s\n",
                  "variable", "val", "test");
-  const auto test = data::attributeTensor(manifest, graph, "test");
-  const auto valLl = scm->logProb(validation).mean(0), testLl = scm->logProb(test).mean(0);
+  // The test split is optional: without one its column reads n/a.
+  const auto valLl = meanLogLikelihood(validation);
+  const auto testLl = hasTest ? meanLogLikelihood(data::attributeTensor(manifest, graph, "test"))
+                              : torch::Tensor();
+  const auto cell = [&](const torch::Tensor& values, int64_t v) {
+    return values.defined() ? formatText("%12.4f", values[v].item<double>())
+                            : formatText("%12s", "n/a");
+  };
   for (size_t v = 0; v < graph.variables().size(); ++v) {
     const auto& name = graph.variables()[v].name;
-    result.report +=
-        formatText("%-18s %12.4f %12.4f\n", name.c_str(), valLl[int64_t(v)].item<double>(),
-                   testLl[int64_t(v)].item<double>());
-    heldOut[name] = {{"val", valLl[int64_t(v)].item<double>()},
-                     {"test", testLl[int64_t(v)].item<double>()}};
+    result.report += formatText("%-18s %s %s\n", name.c_str(), cell(valLl, int64_t(v)).c_str(),
+                                cell(testLl, int64_t(v)).c_str());
+    heldOut[name] = {{"val", valLl[int64_t(v)].item<double>()}};
+    if (hasTest) heldOut[name]["test"] = testLl[int64_t(v)].item<double>();
   }
-  result.report += formatText("%-18s %12.4f %12.4f\n", "total", valLl.sum().item<double>(),
-                              testLl.sum().item<double>());
+  const auto total = [](const torch::Tensor& values) {
+    return values.defined() ? values.sum().reshape({1}) : values;
+  };
+  result.report += formatText("%-18s %s %s\n", "total", cell(total(valLl), 0).c_str(),
+                              cell(total(testLl), 0).c_str());
   ModelBundle::saveComponent(options.modelDir, "scm", scm->toJson(), moduleWeights(*scm),
                              {{"command", options.command},
                               {"data", std::filesystem::absolute(options.dataDir).string()},

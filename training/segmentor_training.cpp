@@ -39,6 +39,7 @@ StageResult trainSegmentor(const SegmentorTrainingOptions& options, WorkMonitor&
   const data::ImageSet trainSet = loadSplit(stage, "train", true, monitor),
                        valSet = loadSplit(stage, "val", true, monitor);
   const auto trainClasses = segmentor->classIndices(trainSet.labels);
+  const auto trainLabelled = segmentor->labelledClasses(trainSet.attributes, stage.graph);
   const data::ImageSet valSubset{{},
                                  valSet.images.slice(0, 0, 64),
                                  valSet.labels.slice(0, 0, 64),
@@ -50,9 +51,10 @@ StageResult trainSegmentor(const SegmentorTrainingOptions& options, WorkMonitor&
     const auto [images, classes] =
         augment(trainSet.images.index_select(0, index).to(stage.device),
                 trainClasses.index_select(0, index).to(stage.device), AugmentationOptions{}, g);
+    const auto labelled = trainLabelled.index_select(0, index).to(stage.device);
     const auto logits = segmentor->logits(images);
-    const auto crossEntropy = torch::cross_entropy_loss(logits, classes);
-    const auto dice = softDice(torch::softmax(logits, 1), classes);
+    const auto crossEntropy = partialCrossEntropy(logits, classes, labelled);
+    const auto dice = softDice(torch::softmax(logits, 1), classes, labelled);
     return StepResult{
         crossEntropy + (1 - dice),
         {{"cross_entropy", crossEntropy.item<double>()}, {"soft_dice", dice.item<double>()}}};

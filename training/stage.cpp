@@ -7,6 +7,8 @@
 #include "dataset_tensors.h"
 #include "device.h"
 #include "model_bundle.h"
+#include "predictor.h"
+#include "segmentor.h"
 
 namespace cfx::training {
 
@@ -47,6 +49,30 @@ data::ImageSet loadSplit(const Stage& stage, const std::string& split, bool mask
   return set;
 }
 
+void imputeUnknownAttributes(Stage& stage, data::ImageSet& set, const std::string& split,
+                             const std::string& modelDir, WorkMonitor& monitor) {
+  if (!torch::isnan(set.attributes).any().item<bool>()) return;
+  Segmentor segmentor{nullptr};
+  Predictor predictors{nullptr};
+  if (ModelBundle::hasComponent(modelDir, "segmentor")) {
+    segmentor = loadSegmentor(modelDir, "segmentor");
+    segmentor->to(stage.device);
+  }
+  if (ModelBundle::hasComponent(modelDir, "predictors")) {
+    predictors = loadPredictor(modelDir);
+    predictors->to(stage.device);
+  }
+  const auto imputation = data::imputeUnknownAttributes(
+      set, stage.graph, segmentor.get(), predictors.get(), stage.device,
+      stage.manifest.path + " (" + split + " split)");
+  std::string counts;
+  for (const auto& [name, count] : imputation.counts)
+    if (count > 0) counts += (counts.empty() ? "" : ", ") + name + " " + std::to_string(count);
+  monitor.note(split + ": estimated unknown values (" + counts + ") with the segmentor and "
+               "predictors of " + modelDir);
+  stage.imputed[split] = imputation.counts;
+}
+
 bool trainMonitored(torch::nn::Module& model, const TrainingOptions& options,
                     const TrainingHooks& hooks, const std::string& runDir, const std::string& label,
                     WorkMonitor& monitor) {
@@ -83,7 +109,9 @@ void saveStage(const std::string& modelDir, const std::string& component,
                               {"seconds", seconds},
                               {"threads", torch::get_num_threads()},
                               {"device", describeDevice(stage.device)},
-                              {"validation", validation}});
+                              {"validation", validation},
+                              {"imputed", stage.imputed.is_null() ? nlohmann::json::object()
+                                                                  : stage.imputed}});
 }
 
 }  // namespace cfx::training

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "causal_graph.h"
+#include "attribute_imputation.h"
 #include "image_set.h"
 #include "manifest.h"
 #include "trainer.h"
@@ -35,6 +36,7 @@ struct Stage {
   TrainingOptions options;
   int64_t batch = 0;
   std::string dataDir, command;
+  nlohmann::json imputed;  // per split, how many values of each variable were estimated
 };
 
 // Reads the graph and the manifest and sets the shared schedule (warm-up, EMA, validation and
@@ -42,6 +44,11 @@ struct Stage {
 Stage prepareStage(const StageOptions& options, WorkMonitor& monitor);
 data::ImageSet loadSplit(const Stage& stage, const std::string& split, bool masks,
                          WorkMonitor& monitor);
+// For stages that need every attribute of every image: fills the unknown ones of `set` (a split
+// of the stage's data) with the segmentor and predictors of `modelDir`, notes how many, and keeps
+// the counts for the component's provenance.
+void imputeUnknownAttributes(Stage& stage, data::ImageSet& set, const std::string& split,
+                             const std::string& modelDir, WorkMonitor& monitor);
 // The training loop under `monitor`: one progress task (hooks.progress updates it), the monitor's
 // cancel flag, and on interruption a note that says how to resume. False when interrupted (the
 // checkpoint is then complete).

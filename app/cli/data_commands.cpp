@@ -23,13 +23,16 @@ int check(const std::vector<std::string>& arguments) {
   ConsoleMonitor monitor;
   const data::DatasetCheck check = data::checkDataset(
       parser.get("data"), parser.has("graph") ? parser.get("graph") : "", monitor);
-  std::printf("%zu rows, %ld with masks\n", check.rows, check.rowsWithMasks);
+  std::printf("%zu rows, %ld with masks\nknown values:", check.rows, check.rowsWithMasks);
+  for (const auto& [name, count] : check.known) std::printf(" %s %ld", name.c_str(), count);
+  std::printf("\n");
   bool ok = true;
   if (!check.structures.empty()) {
-    std::printf("%-18s %16s %16s  %s\n", "structure", "mean rel. error", "worst rel. error",
-                "worst id");
+    std::printf("%-18s %9s %16s %16s  %s\n", "structure", "labelled", "mean rel. error",
+                "worst rel. error", "worst id");
     for (const auto& s : check.structures) {
-      std::printf("%-18s %15.4f%% %15.4f%%  %s\n", s.variable.c_str(), 100.0 * s.meanRelativeError,
+      std::printf("%-18s %9ld %15.4f%% %15.4f%%  %s\n", s.variable.c_str(), s.labelledRows,
+                  100.0 * s.meanRelativeError,
                   100.0 * s.worstRelativeError, s.worstId.c_str());
       ok = ok && s.worstRelativeError <= tolerance;
     }

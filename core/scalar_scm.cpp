@@ -118,12 +118,14 @@ torch::Tensor ScalarScmImpl::logProb(const torch::Tensor& values) {
   return torch::stack(columns, 1);
 }
 
-ScalarScmImpl::PartialLogProb ScalarScmImpl::partialLogProb(const torch::Tensor& values) {
+ScalarScmImpl::PartialLogProb ScalarScmImpl::partialLogProb(const torch::Tensor& values,
+                                                           const torch::Tensor& observed) {
   const auto known = ~torch::isnan(values);
-  auto usable = known.clone();
-  for (size_t i = 0; i < graph_.variables().size(); ++i)
-    for (const auto& p : graph_.variables()[i].parents)
-      usable.select(1, int64_t(i)).logical_and_(known.select(1, int64_t(*graph_.indexOf(p))));
+  auto usable = observed.defined() ? observed & known : known.clone();
+  if (!observed.defined())
+    for (size_t i = 0; i < graph_.variables().size(); ++i)
+      for (const auto& p : graph_.variables()[i].parents)
+        usable.select(1, int64_t(i)).logical_and_(known.select(1, int64_t(*graph_.indexOf(p))));
   // Unknown entries take the variable's mean, a value every mechanism can evaluate.
   auto means = torch::empty({1, values.size(1)}, values.options());
   for (size_t i = 0; i < statistics_.size(); ++i) means[0][int64_t(i)] = statistics_[i].mean;

@@ -44,10 +44,12 @@ class ScalarScmImpl : public torch::nn::Module {
   torch::Tensor logProb(const torch::Tensor& values);
   // The same for rows with unknown values (NaN): a mechanism's term counts where its variable and
   // all its parents are known (`usable`, [N, V] bool) and is 0 elsewhere, without NaN gradients.
+  // With `observed` ([N, V] bool), `values` are complete (unknown parents estimated) and a term
+  // counts wherever its own variable was observed.
   struct PartialLogProb {
     torch::Tensor logProb, usable;
   };
-  PartialLogProb partialLogProb(const torch::Tensor& values);
+  PartialLogProb partialLogProb(const torch::Tensor& values, const torch::Tensor& observed = {});
   // Step 1 of a counterfactual: the noise of every variable, [N, noiseSize] each.
   std::vector<torch::Tensor> abduct(const torch::Tensor& values, at::Generator& generator);
   // Steps 2 and 3: set the intervened entries (mask [N, V] bool, values [N, V]) and recompute

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "atomic_file.h"
+#include "csv_record.h"
 #include "file_limits.h"
 #include "io_error.h"
 #include "text_format.h"
@@ -20,32 +21,6 @@ constexpr size_t kMaxReportedProblems = 25;
 // A manifest of a million rows is about 100 MB; more is not a manifest.
 constexpr std::uintmax_t kMaxManifestBytes = 256u << 20;
 const char* const kSplits[] = {"train", "val", "test"};
-
-// One CSV record (RFC 4180 quoting); no embedded newlines in our files.
-std::vector<std::string> splitCsv(const std::string& line, bool& ok) {
-  std::vector<std::string> fields(1);
-  bool quoted = false;
-  ok = true;
-  for (size_t i = 0; i < line.size(); ++i) {
-    const char c = line[i];
-    if (quoted) {
-      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"')
-        fields.back() += '"', ++i;
-      else if (c == '"')
-        quoted = false;
-      else
-        fields.back() += c;
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == ',') {
-      fields.emplace_back();
-    } else if (c != '\r') {
-      fields.back() += c;
-    }
-  }
-  ok = !quoted;
-  return fields;
-}
 
 std::string quoteCsv(const std::string& field) {
   if (field.find_first_of(",\"") == std::string::npos) return field;
@@ -94,7 +69,7 @@ Manifest readManifest(const std::string& path, const CausalGraph& graph) {
   // Spreadsheet programs start UTF-8 files with a byte-order mark; it is not part of a name.
   if (header.rfind("\xEF\xBB\xBF", 0) == 0) header.erase(0, 3);
   bool ok = true;
-  const auto columns = splitCsv(header, ok);
+  const auto columns = splitCsvRecord(header, ok);
   std::map<std::string, size_t> column;
   std::set<std::string> expected = {"id", "image", "mask", "split"};
   for (const auto& v : graph.variables()) expected.insert(v.name);
@@ -120,7 +95,7 @@ Manifest readManifest(const std::string& path, const CausalGraph& graph) {
   for (int line = 2; std::getline(in, text); ++line) {
     if (text.empty() || text == "\r") continue;
     const std::string where = "line " + std::to_string(line);
-    const auto fields = splitCsv(text, ok);
+    const auto fields = splitCsvRecord(text, ok);
     if (!ok) {
       problems.push_back(where + ": unbalanced quotes");
       continue;

@@ -6,7 +6,11 @@
 
 #include "dataset_tensors.h"
 #include "device.h"
+#include "atomic_file.h"
+#include "file_limits.h"
 #include "model_bundle.h"
+#include "sha256.h"
+#include "validation_error.h"
 #include "predictor.h"
 #include "segmentor.h"
 
@@ -17,8 +21,10 @@ Stage prepareStage(const StageOptions& options, WorkMonitor& monitor) {
   stage.device = options.device;
   stage.dataDir = options.dataDir;
   stage.command = options.command;
-  stage.graph = data::loadGraphFile(options.graphPath.empty() ? options.dataDir + "/graph.json"
-                                                              : options.graphPath);
+  const std::string graphPath =
+      options.graphPath.empty() ? options.dataDir + "/graph.json" : options.graphPath;
+  stage.graph = data::loadGraphFile(graphPath);
+  stage.fingerprint = dataFingerprint(options.dataDir, graphPath);
   monitor.note("device: " + describeDevice(stage.device) + ", " +
                std::to_string(torch::get_num_threads()) + " CPU threads");
   stage.manifest = data::readManifest(options.dataDir + "/manifest.csv", stage.graph);
@@ -73,6 +79,34 @@ void imputeUnknownAttributes(Stage& stage, data::ImageSet& set, const std::strin
   stage.imputed[split] = imputation.counts;
 }
 
+std::string dataFingerprint(const std::string& dataDir, const std::string& graphPath) {
+  Sha256 hash;
+  for (const std::string& path : {dataDir + "/manifest.csv", graphPath}) {
+    const auto bytes = readFileBytes(path, std::uintmax_t(1) << 30, "a data set file");
+    hash.update(bytes.data(), bytes.size());
+  }
+  return hash.hexDigest();
+}
+
+void claimRunFolder(const std::string& runDir, const std::string& fingerprint) {
+  namespace fs = std::filesystem;
+  const fs::path file = fs::path(runDir) / "data_fingerprint.txt";
+  std::error_code error;
+  if (fs::exists(file, error)) {
+    const auto bytes = readFileBytes(file.string(), 1024, "a fingerprint");
+    const std::string recorded(bytes.begin(), bytes.end());
+    if (recorded.substr(0, fingerprint.size()) != fingerprint)
+      throw ValidationError(runDir, "data_fingerprint.txt",
+                            "this checkpoint was trained on other data (another manifest.csv or "
+                            "graph.json); train into another folder, or delete " +
+                                runDir + " to start over");
+    return;
+  }
+  fs::create_directories(runDir, error);
+  const std::string text = fingerprint + "\n";
+  io::writeFileAtomically(file.string(), std::vector<unsigned char>(text.begin(), text.end()));
+}
+
 bool trainMonitored(torch::nn::Module& model, const TrainingOptions& options,
                     const TrainingHooks& hooks, const std::string& runDir, const std::string& label,
                     WorkMonitor& monitor) {
@@ -95,6 +129,7 @@ bool runTraining(torch::nn::Module& model, const Stage& stage, TrainingHooks hoo
       used += std::snprintf(detail + used, sizeof detail - size_t(used), "  %s %.4f", k.c_str(), v);
     monitor.update(long(p.step), detail);
   };
+  claimRunFolder(runDir, stage.fingerprint);
   return trainMonitored(model, stage.options, hooks, runDir, label, monitor);
 }
 
@@ -110,6 +145,7 @@ void saveStage(const std::string& modelDir, const std::string& component,
                               {"threads", torch::get_num_threads()},
                               {"device", describeDevice(stage.device)},
                               {"validation", validation},
+                              {"data_fingerprint", stage.fingerprint},
                               {"imputed", stage.imputed.is_null() ? nlohmann::json::object()
                                                                   : stage.imputed}});
 }

@@ -37,6 +37,7 @@ struct Stage {
   int64_t batch = 0;
   std::string dataDir, command;
   nlohmann::json imputed;  // per split, how many values of each variable were estimated
+  std::string fingerprint;  // dataFingerprint of the stage's data
 };
 
 // Reads the graph and the manifest and sets the shared schedule (warm-up, EMA, validation and
@@ -49,6 +50,12 @@ data::ImageSet loadSplit(const Stage& stage, const std::string& split, bool mask
 // the counts for the component's provenance.
 void imputeUnknownAttributes(Stage& stage, data::ImageSet& set, const std::string& split,
                              const std::string& modelDir, WorkMonitor& monitor);
+// What identifies a stage's data: the SHA-256 of its manifest.csv and graph.json together (the
+// manifest names every image and value). Recorded with each checkpoint and trained component.
+std::string dataFingerprint(const std::string& dataDir, const std::string& graphPath);
+// Before training into `runDir`: a checkpoint there made from other data is refused (with what
+// to do), since resuming it would silently mix two data sets; otherwise the fingerprint is kept.
+void claimRunFolder(const std::string& runDir, const std::string& fingerprint);
 // The training loop under `monitor`: one progress task (hooks.progress updates it), the monitor's
 // cancel flag, and on interruption a note that says how to resume. False when interrupted (the
 // checkpoint is then complete).

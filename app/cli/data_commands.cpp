@@ -4,7 +4,10 @@
 
 #include "argument_parser.h"
 #include "console_monitor.h"
+#include "chest_graph.h"
 #include "dataset_check.h"
+#include "dataset_merge.h"
+#include "import_layouts.h"
 
 namespace cfx::cli {
 namespace {
@@ -42,12 +45,112 @@ int check(const std::vector<std::string>& arguments) {
   return ok ? 0 : 1;
 }
 
+std::string commandLine(const std::string& name, const std::vector<std::string>& arguments) {
+  std::string line = name;
+  for (const auto& a : arguments) line += " " + a;
+  return line;
+}
+
+int import(const std::vector<std::string>& arguments) {
+  ArgumentParser parser(
+      "cfx data import",
+      "Import a public chest-radiograph data set from its own layout into this project's format\n"
+      "(images, label maps, manifest.csv with empty cells for unknown values, graph.json with\n"
+      "ranges fitted to the data), with import_report.txt (counts, every skipped image and why,\n"
+      "values per variable) and import_report.png (histograms, overlays of a few cases).\n"
+      "Layouts: folder SOURCE (images + masks + optional CSV: see the folder options),\n"
+      "nlm-tb SOURCE (Montgomery or Shenzhen as NLM publishes them).");
+  parser.positional("LAYOUT SOURCE", "the layout and the data set's folder", true)
+      .required("out", "DIR", "new data set folder")
+      .option("size", "PX", "image and label-map size (square)", "128")
+      .option("seed", "S", "seed of the train/val/test split", "0")
+      .option("val-fraction", "F", "share of the cases for validation", "0.2")
+      .option("test-fraction", "F", "share of the cases for a test split (optional)", "0")
+      .option("range-margin", "F", "graph ranges: the data's range widened by F of it each side",
+              "0.1")
+      .option("labels", "DIR", "folder: label maps with labels 1 right lung, 2 left lung, 3 heart")
+      .repeated("mask", "VARIABLE=DIR",
+                "folder: binary masks of one structure (right_lung_area, left_lung_area, "
+                "heart_area)")
+      .option("lung-masks", "DIR", "folder: one binary mask of both lungs per image, split by region")
+      .option("attributes", "CSV", "folder: sex and age by image (named columns)")
+      .option("id-column", "NAME", "folder: the CSV column holding the image's file name or stem",
+              "id")
+      .option("sex-column", "NAME", "folder: the CSV's sex column (M/F/male/female/1/0)", "sex")
+      .option("age-column", "NAME", "folder: the CSV's age column (years, or e.g. 035Y)", "age")
+      .flag("masks-required", "folder: skip images without a mask instead of importing them");
+  if (!parser.parse(arguments)) return 0;
+  const auto& positionals = parser.positionals();
+  if (positionals.size() != 2) throw UsageError("expected LAYOUT SOURCE, e.g. nlm-tb DIR");
+  const std::string layout = positionals[0], source = positionals[1];
+  data::LayoutScan scan;
+  if (layout == "folder") {
+    data::FolderLayout folder;
+    folder.images = source;
+    if (parser.has("labels")) folder.labelMaps = parser.get("labels");
+    if (parser.has("lung-masks")) folder.lungMasks = parser.get("lung-masks");
+    if (parser.has("attributes")) folder.attributes = parser.get("attributes");
+    folder.idColumn = parser.get("id-column");
+    folder.sexColumn = parser.get("sex-column");
+    folder.ageColumn = parser.get("age-column");
+    folder.masksRequired = parser.has("masks-required");
+    for (const auto& spec : parser.all("mask")) {
+      const auto equals = spec.find('=');
+      const std::string name = spec.substr(0, equals);
+      if (equals == std::string::npos || !data::chestStructureLabels().count(name))
+        throw UsageError("--mask " + spec +
+                         ": expected VARIABLE=DIR with VARIABLE right_lung_area, left_lung_area "
+                         "or heart_area");
+      folder.structures[name] = spec.substr(equals + 1);
+    }
+    scan = data::scanFolderLayout(folder);
+  } else if (layout == "nlm-tb") {
+    scan = data::scanNlmTbLayout(source);
+  } else {
+    throw UsageError("unknown layout '" + layout + "'; expected folder or nlm-tb");
+  }
+  data::ImportOptions options;
+  options.outDir = parser.get("out");
+  options.size = int(parser.getInteger("size", 16, 1024));
+  options.seed = std::uint64_t(parser.getInteger("seed", 0, 1L << 40));
+  options.valFraction = parser.getNumber("val-fraction");
+  options.testFraction = parser.getNumber("test-fraction");
+  options.rangeMargin = parser.getNumber("range-margin");
+  options.layout = layout;
+  options.command = commandLine("cfx data import", arguments);
+  ConsoleMonitor monitor;
+  const auto summary = data::writeImportedDataset(scan, options, monitor);
+  std::printf("%s", summary.reportText.c_str());
+  std::printf("wrote %s (manifest.csv, graph.json, import_report.txt, import_report.png)\n",
+              options.outDir.c_str());
+  return 0;
+}
+
+int merge(const std::vector<std::string>& arguments) {
+  ArgumentParser parser("cfx data merge",
+                        "Combine data sets written by cfx data import into one (copies images and\n"
+                        "masks, keeps splits and unknown values, fits the graph's ranges anew).");
+  parser.positional("DIR", "data set folders (two or more)", true)
+      .required("out", "DIR", "new data set folder")
+      .option("range-margin", "F", "graph ranges: the data's range widened by F of it each side",
+              "0.1");
+  if (!parser.parse(arguments)) return 0;
+  ConsoleMonitor monitor;
+  const long rows = data::mergeDatasets(parser.positionals(), parser.get("out"),
+                                        parser.getNumber("range-margin"), monitor);
+  std::printf("wrote %s: %ld rows\n", parser.get("out").c_str(), rows);
+  return 0;
+}
+
 }  // namespace
 
 int runDataCommand(const std::vector<std::string>& arguments) {
-  if (!arguments.empty() && arguments[0] == "check")
-    return check({arguments.begin() + 1, arguments.end()});
-  throw UsageError("expected a subcommand: cfx data check --help");
+  const std::vector<std::string> rest =
+      arguments.empty() ? arguments : std::vector<std::string>(arguments.begin() + 1, arguments.end());
+  if (!arguments.empty() && arguments[0] == "check") return check(rest);
+  if (!arguments.empty() && arguments[0] == "import") return import(rest);
+  if (!arguments.empty() && arguments[0] == "merge") return merge(rest);
+  throw UsageError("expected a subcommand: cfx data check|import|merge --help");
 }
 
 }  // namespace cfx::cli

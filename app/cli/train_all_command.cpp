@@ -13,6 +13,8 @@
 #include "network_commands.h"
 #include "runtime_options.h"
 #include "scm_commands.h"
+#include "stage.h"
+#include "validation_error.h"
 
 namespace cfx::cli {
 namespace {
@@ -34,6 +36,28 @@ bool fineTuned(const std::string& modelDir) {
   return !json.is_discarded() && json["components"]["hvae"]["config"].contains("fine_tuning");
 }
 
+// The data fingerprint a trained component of a model folder records, or "" for older folders.
+std::string recordedFingerprint(const std::string& modelDir, const std::string& component) {
+  std::ifstream in(fs::path(modelDir) / "model.json");
+  const auto json = nlohmann::json::parse(in, nullptr, false);
+  if (json.is_discarded()) return "";
+  const auto& provenance = json["components"][component]["provenance"];
+  return provenance.contains("data_fingerprint") ? provenance["data_fingerprint"].get<std::string>()
+                                                 : "";
+}
+
+// A finished component is reused only when it was trained on the same data.
+void checkSameData(const std::string& modelDir, const std::string& component,
+                   const std::string& dataDir) {
+  const std::string recorded = recordedFingerprint(modelDir, component);
+  if (!recorded.empty() &&
+      recorded != training::dataFingerprint(dataDir, dataDir + "/graph.json"))
+    throw ValidationError(modelDir + "/model.json", component,
+                          "was trained on other data than " + dataDir +
+                              "; give another --out (or --pretrained) folder to train on these "
+                              "data");
+}
+
 }  // namespace
 
 int runTrainAll(const std::vector<std::string>& arguments) {
@@ -44,7 +68,8 @@ int runTrainAll(const std::vector<std::string>& arguments) {
       "whose component exists is skipped; an interrupted stage resumes from its checkpoint, so\n"
       "running the same command again continues where it stopped. The defaults reproduce\n"
       "models/default.");
-  parser.required("data", "DIR", "phantom data set at the model's image size (e.g. 128 px)")
+  parser.required("data", "DIR",
+                  "data set at the model's image size (e.g. 128 px; a phantom or an imported one)")
       .option("scm-data", "DIR",
               "data set for the scalar SCM (only the table is used; default DIR)")
       .required("out", "MODEL_DIR", "the fine-tuned model folder")
@@ -118,6 +143,7 @@ int runTrainAll(const std::vector<std::string>& arguments) {
   }
   for (auto& stage : stages) {
     if (ModelBundle::hasComponent(pretrained, stage.component)) {
+      checkSameData(pretrained, stage.component, stage.component == "scm" ? scmData : data);
       std::printf("[train all] %s: done already, skipped\n", stage.component.c_str());
       continue;
     }
@@ -133,6 +159,7 @@ int runTrainAll(const std::vector<std::string>& arguments) {
     if (status != 0) return status;
   }
   if (fineTuned(out)) {
+    checkSameData(out, "hvae", data);
     std::printf("[train all] cft: done already, skipped\n");
   } else {
     std::printf("[train all] cft (%s)\n", parser.get("guidance").c_str());

@@ -90,6 +90,57 @@ class TestNetworks : public QObject {
     }
   }
 
+  // With every class labelled the partial-label loss is the cross-entropy; an image that leaves
+  // the heart unlabelled scores its background pixels by p(background) + p(heart).
+  void partialLabelLossesCountOnlyWhatEachImageLabels() {
+    const auto logits = torch::randn({2, 4, 5, 5});
+    const auto classes = torch::randint(0, 4, {2, 5, 5}, torch::kInt64);
+    auto labelled = torch::ones({2, 4}, torch::kBool);
+    QVERIFY(torch::allclose(partialCrossEntropy(logits, classes, labelled),
+                            torch::cross_entropy_loss(logits, classes), 1e-6, 1e-6));
+    labelled[1][3] = false;
+    auto second = classes.clone();
+    second[1].masked_fill_(second[1] == 3, 0);  // an unlabelled heart reads as background
+    const auto p = torch::softmax(logits, 1);
+    const auto pickedAll = p.gather(1, second.unsqueeze(1)).squeeze(1);
+    auto picked = pickedAll.clone();
+    picked[1] = torch::where(second[1] == 0, p[1][0] + p[1][3], pickedAll[1]);
+    QVERIFY(torch::allclose(partialCrossEntropy(logits, second, labelled), -picked.log().mean(),
+                            1e-5, 1e-5));
+    // Soft Dice: the unlabelled (image, heart) pair is left out of the mean.
+    const auto full = torch::one_hot(second, 4).permute({0, 3, 1, 2}).to(torch::kFloat32);
+    const auto dice = softDice(full, second, labelled);
+    auto wrongHeart = full.clone();
+    wrongHeart[1][3].fill_(1.0);  // anything at all where image 1's heart is unlabelled
+    QVERIFY(torch::allclose(softDice(wrongHeart, second, labelled), dice));
+    QVERIFY(softDice(wrongHeart, second).item<double>() < dice.item<double>());
+  }
+
+  // Unknown targets (NaN) are left out of the predictors' loss, in value and gradient.
+  void predictorLossIgnoresUnknownTargets() {
+    PredictorConfig config;
+    config.size = 16;
+    config.width = 4;
+    config.depth = 3;
+    config.targets = {{"sex", true, 0, 1}, {"age", false, 50, 10}};
+    Predictor predictor(config);
+    const auto outputs = torch::randn({3, 2}, torch::requires_grad());
+    const auto targets = torch::tensor({{1.f, 60.f}, {NAN, 40.f}, {0.f, NAN}});
+    const auto loss = predictor->loss(outputs, targets);
+    loss.backward();
+    QVERIFY(std::isfinite(loss.item<double>()));
+    QVERIFY(!torch::isnan(outputs.grad()).any().item<bool>());
+    QCOMPARE(outputs.grad()[1][0].item<float>(), 0.f);
+    QCOMPARE(outputs.grad()[2][1].item<float>(), 0.f);
+    const auto o = outputs.detach();
+    const double expected =
+        (torch::binary_cross_entropy_with_logits(o[0][0], torch::tensor(1.f)).item<double>() +
+         std::pow(o[0][1].item<double>() - 1.0, 2) + std::pow(o[1][1].item<double>() + 1.0, 2) +
+         torch::binary_cross_entropy_with_logits(o[2][0], torch::tensor(0.f)).item<double>()) /
+        3.0;
+    QVERIFY(std::abs(loss.item<double>() - expected) < 1e-5);
+  }
+
   void softAreaEqualsHardAreaOnCrispMask() {
     Segmentor segmentor(tinySegmentorConfig());
     at::Generator g = makeGenerator(1);

@@ -63,6 +63,32 @@ class TestScalarScm : public QObject {
  private Q_SLOTS:
   void initTestCase() { torch::set_num_threads(2); }
 
+  // Unknown values (NaN): a mechanism's term counts only where it and its parents are known, or,
+  // given what was observed, wherever its own variable was observed.
+  void partialLogLikelihoodCountsKnownTerms() {
+    std::vector<Variable> v(2);
+    v[0] = {"a", VariableKind::Continuous, "", -10, 10, {}, {}, std::nullopt};
+    v[1] = {"b", VariableKind::Continuous, "", -10, 10, {"a"}, {}, std::nullopt};
+    const auto graph = CausalGraph::fromVariables(v, "test");
+    ScalarScm scm(graph, ScmConfig{}, std::vector<VariableStatistics>{{0, 1}, {0, 1}});
+    const auto full = torch::tensor({{0.5f, 1.f}, {-1.f, 2.f}});
+    const auto partial = torch::tensor({{0.5f, 1.f}, {NAN, 2.f}});
+    const auto lp = scm->logProb(full);
+    const auto result = scm->partialLogProb(partial);
+    QVERIFY(torch::equal(result.usable, torch::tensor({{true, true}, {false, false}})));
+    QVERIFY(torch::allclose(result.logProb[0], lp[0]));
+    QCOMPARE(result.logProb[1].abs().sum().item<float>(), 0.f);
+    const auto observed = ~torch::isnan(partial);
+    const auto estimated = scm->partialLogProb(full, observed);
+    QVERIFY(torch::equal(estimated.usable, observed));
+    QCOMPARE(estimated.logProb[1][1].item<float>(), lp[1][1].item<float>());
+    // Statistics come from the known values only.
+    const auto stats = ScalarScmImpl::computeStatistics(
+        graph, torch::tensor({{1.f, NAN}, {3.f, 2.f}, {NAN, 4.f}}));
+    QCOMPARE(stats[0].mean, 2.0);
+    QCOMPARE(stats[1].mean, 3.0);
+  }
+
   // The fitted model's counterfactuals match the analytic ones of the true linear-Gaussian SCM:
   // under do(a := a + delta), b* = b + kBa * delta and c* = c + (kCa + kCb * kBa) * delta.
   void linearGaussianCounterfactualsMatchAnalytic() {

@@ -25,17 +25,17 @@ torch::Tensor overImages(const torch::Tensor& images, const torch::Device& devic
   std::vector<torch::Tensor> parts;
   for (int64_t start = 0; start < images.size(0); start += kEvaluationBatch)
     parts.push_back(
-        estimate(images.slice(0, start, std::min(images.size(0), start + kEvaluationBatch))
-                     .to(device))
+        estimate(
+            images.slice(0, start, std::min(images.size(0), start + kEvaluationBatch)).to(device))
             .cpu());
   return torch::cat(parts, 0);
 }
 
 }  // namespace
 
-Imputation imputeUnknownAttributes(ImageSet& set, const CausalGraph& graph, SegmentorImpl* segmentor,
-                                   PredictorImpl* predictors, const torch::Device& device,
-                                   const std::string& source) {
+Imputation imputeUnknownAttributes(ImageSet& set, const CausalGraph& graph,
+                                   SegmentorImpl* segmentor, PredictorImpl* predictors,
+                                   const torch::Device& device, const std::string& source) {
   c10::InferenceMode inference;
   Imputation result;
   result.imputed = torch::isnan(set.attributes);
@@ -49,10 +49,10 @@ Imputation imputeUnknownAttributes(ImageSet& set, const CausalGraph& graph, Segm
     if (count == 0) continue;
     torch::Tensor estimate;
     if (variable.maskLabel) {
-      const auto column =
-          segmentor ? columnOf(segmentor->config().structures, variable.name,
-                               [](const SegmentedStructure& s) { return s.variable; })
-                    : std::nullopt;
+      const auto column = segmentor
+                              ? columnOf(segmentor->config().structures, variable.name,
+                                         [](const SegmentedStructure& s) { return s.variable; })
+                              : std::nullopt;
       if (!column)
         throw ValidationError(source, variable.name,
                               std::to_string(count) +
@@ -64,24 +64,24 @@ Imputation imputeUnknownAttributes(ImageSet& set, const CausalGraph& graph, Segm
         });
       estimate = areas.select(1, *column);
     } else {
-      const auto column =
-          predictors ? columnOf(predictors->config().targets, variable.name,
-                                [](const PredictedVariable& t) { return t.name; })
-                     : std::nullopt;
+      const auto column = predictors ? columnOf(predictors->config().targets, variable.name,
+                                                [](const PredictedVariable& t) { return t.name; })
+                                     : std::nullopt;
       if (!column)
         throw ValidationError(source, variable.name,
                               std::to_string(count) +
                                   " images have no value; estimating it needs predictors that "
                                   "predict it (train the predictors into the model folder first)");
       if (!predicted.defined())
-        predicted = overImages(set.images, device,
-                               [&](const torch::Tensor& batch) { return predictors->predict(batch); });
+        predicted = overImages(set.images, device, [&](const torch::Tensor& batch) {
+          return predictors->predict(batch);
+        });
       estimate = predicted.select(1, *column);
       if (variable.kind != VariableKind::Continuous) estimate = estimate.round();
     }
     estimate = estimate.to(set.attributes.dtype()).clamp(variable.min, variable.max);
-    set.attributes.select(1, int64_t(v)).copy_(torch::where(missing, estimate,
-                                                            set.attributes.select(1, int64_t(v))));
+    set.attributes.select(1, int64_t(v))
+        .copy_(torch::where(missing, estimate, set.attributes.select(1, int64_t(v))));
   }
   return result;
 }

@@ -22,8 +22,8 @@ struct Imputation {
 // measure the guidance uses), every other variable with the predictors' estimate (a binary one
 // rounded), clamped to the graph's ranges. A network may be null when nothing it estimates is
 // unknown; otherwise a ValidationError names `source`, the variable and the missing component.
-Imputation imputeUnknownAttributes(ImageSet& set, const CausalGraph& graph, SegmentorImpl* segmentor,
-                                   PredictorImpl* predictors, const torch::Device& device,
-                                   const std::string& source);
+Imputation imputeUnknownAttributes(ImageSet& set, const CausalGraph& graph,
+                                   SegmentorImpl* segmentor, PredictorImpl* predictors,
+                                   const torch::Device& device, const std::string& source);
 
 }  // namespace cfx::data

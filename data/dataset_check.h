@@ -21,7 +21,7 @@ struct StructureAreaCheck {
 struct DatasetCheck {
   size_t rows = 0;
   long rowsWithMasks = 0;
-  std::vector<StructureAreaCheck> structures;  // empty when no row has a mask
+  std::vector<StructureAreaCheck> structures;       // empty when no row has a mask
   std::vector<std::pair<std::string, long>> known;  // rows with a value, per graph variable
 };
 

@@ -100,7 +100,8 @@ ImportSummary writeImportedDataset(const LayoutScan& scan, const ImportOptions& 
       continue;
     }
     std::string stem = fileStem(source.id);
-    for (int n = 2; !stems.insert(stem).second; ++n) stem = fileStem(source.id) + "_" + std::to_string(n);
+    for (int n = 2; !stems.insert(stem).second; ++n)
+      stem = fileStem(source.id) + "_" + std::to_string(n);
 
     Written row;
     row.id = source.id;
@@ -118,8 +119,8 @@ ImportSummary writeImportedDataset(const LayoutScan& scan, const ImportOptions& 
           if (small.pixels[p]) labels.pixels[p] = std::uint8_t(labelOf.at(name));
       }
       for (const auto& [name, mask] : c.masks) {
-        const long count = std::count(labels.pixels.begin(), labels.pixels.end(),
-                                      std::uint8_t(labelOf.at(name)));
+        const long count =
+            std::count(labels.pixels.begin(), labels.pixels.end(), std::uint8_t(labelOf.at(name)));
         row.attributes[name] = 100.0 * double(count) / double(labels.pixels.size());
       }
       if (c.masks.count("right_lung_area") && c.masks.count("left_lung_area") &&
@@ -142,13 +143,12 @@ ImportSummary writeImportedDataset(const LayoutScan& scan, const ImportOptions& 
   }
   monitor.finish();
   if (written.empty())
-    throw ValidationError(options.outDir, "import",
-                          "no case could be imported (" + std::to_string(summary.skipped.size()) +
-                              " skipped" +
-                              (summary.skipped.empty()
-                                   ? ")"
-                                   : "; the first: " + summary.skipped.front().first + ": " +
-                                         summary.skipped.front().second + ")"));
+    throw ValidationError(
+        options.outDir, "import",
+        "no case could be imported (" + std::to_string(summary.skipped.size()) + " skipped" +
+            (summary.skipped.empty() ? ")"
+                                     : "; the first: " + summary.skipped.front().first + ": " +
+                                           summary.skipped.front().second + ")"));
   summary.imported = long(written.size());
 
   // A fixed, seeded split: the same source and seed give the same validation images.
@@ -156,7 +156,8 @@ ImportSummary writeImportedDataset(const LayoutScan& scan, const ImportOptions& 
   std::iota(order.begin(), order.end(), 0);
   std::mt19937_64 random(options.seed);
   std::shuffle(order.begin(), order.end(), random);
-  const size_t validation = std::max<size_t>(1, size_t(std::lround(options.valFraction * double(order.size()))));
+  const size_t validation =
+      std::max<size_t>(1, size_t(std::lround(options.valFraction * double(order.size()))));
   const size_t test = size_t(std::lround(options.testFraction * double(order.size())));
   if (validation + test >= order.size())
     throw ValidationError(options.outDir, "split",
@@ -172,7 +173,8 @@ ImportSummary writeImportedDataset(const LayoutScan& scan, const ImportOptions& 
   const std::string graphPath = staged.stagingPath("graph.json");
   const CausalGraph graph = chestRadiographGraph(values, options.rangeMargin, graphPath);
   const std::string graphText = graph.toJson().dump(2) + "\n";
-  io::writeFileAtomically(graphPath, std::vector<unsigned char>(graphText.begin(), graphText.end()));
+  io::writeFileAtomically(graphPath,
+                          std::vector<unsigned char>(graphText.begin(), graphText.end()));
 
   std::vector<ManifestRow> rows;
   for (size_t r = 0; r < written.size(); ++r) {
@@ -182,7 +184,8 @@ ImportSummary writeImportedDataset(const LayoutScan& scan, const ImportOptions& 
     row.mask = written[r].mask;
     row.split = splitOf[r];
     for (const auto& v : graph.variables())
-      if (written[r].attributes.count(v.name)) row.attributes[v.name] = written[r].attributes.at(v.name);
+      if (written[r].attributes.count(v.name))
+        row.attributes[v.name] = written[r].attributes.at(v.name);
     rows.push_back(std::move(row));
     ++summary.splits[splitOf[r]];
   }
@@ -193,9 +196,10 @@ ImportSummary writeImportedDataset(const LayoutScan& scan, const ImportOptions& 
   text = formatText("import of layout '%s' at %d px (seed %llu)\n", options.layout.c_str(),
                     options.size, static_cast<unsigned long long>(options.seed));
   if (!options.command.empty()) text += "command: " + options.command + "\n";
-  text += formatText("imported %ld, skipped %zu; splits:", summary.imported,
-                     summary.skipped.size());
-  for (const auto& [name, count] : summary.splits) text += formatText(" %s %ld", name.c_str(), count);
+  text +=
+      formatText("imported %ld, skipped %zu; splits:", summary.imported, summary.skipped.size());
+  for (const auto& [name, count] : summary.splits)
+    text += formatText(" %s %ld", name.c_str(), count);
   text += formatText("\n%-18s %8s %10s %10s %10s\n", "variable", "known", "mean", "min", "max");
   std::vector<RgbImage> charts;
   for (const auto& v : graph.variables()) {
@@ -212,8 +216,9 @@ ImportSummary writeImportedDataset(const LayoutScan& scan, const ImportOptions& 
   for (const char* name : {"sex", "age", "heart_area", "right_lung_area", "left_lung_area"})
     if (!graph.indexOf(name))
       text += formatText("%-18s no image of this data set knows it: left out of the graph\n", name);
-  text += formatText("right lung to the right of the left lung in the image (sides swapped?): %ld\n",
-                     summary.sidesSwapped);
+  text +=
+      formatText("right lung to the right of the left lung in the image (sides swapped?): %ld\n",
+                 summary.sidesSwapped);
   for (const auto& origin : swapped) text += "  " + origin + "\n";
   if (!anyMask) text += "no case has a mask\n";
   text += formatText("skipped (%zu):\n", summary.skipped.size());

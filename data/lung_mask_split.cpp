@@ -62,9 +62,9 @@ std::pair<LabelMap, LabelMap> splitLungMask(const LabelMap& both, double speckFr
   LabelMap right(both.width, both.height, 0), left(both.width, both.height, 0);
   for (size_t i = 0; i < regions.size(); ++i) {
     if (i >= 2 && isSpeck(regions[i])) continue;
-    const bool toRight = i < 2 ? (i == 0) == firstIsRight
-                               : std::abs(regions[i].centreX - rightX) <
-                                     std::abs(regions[i].centreX - leftX);
+    const bool toRight =
+        i < 2 ? (i == 0) == firstIsRight
+              : std::abs(regions[i].centreX - rightX) < std::abs(regions[i].centreX - leftX);
     for (int p : regions[i].pixels) (toRight ? right : left).pixels[size_t(p)] = 1;
   }
   return {right, left};

@@ -6,7 +6,7 @@
 
 namespace cfx::io {
 
-// Reads a radiograph from DICOM (recognised by content, whatever its name) or PNG.
+// Reads a radiograph from DICOM, PNG or JPEG (each recognised by content, whatever its name).
 Radiograph readRadiograph(const std::string& path);
 
 }  // namespace cfx::io

@@ -8,6 +8,7 @@
 #include "dataset_import.h"
 #include "dataset_merge.h"
 #include "dataset_tensors.h"
+#include "gif_decoder.h"
 #include "import_layouts.h"
 #include "io_error.h"
 #include "lung_mask_split.h"
@@ -54,6 +55,62 @@ double centreOf(const std::string& path, int label) {
 }
 
 class QuietMonitor : public WorkMonitor {};
+
+// A GIF of a binary mask in GIF's own coding: a two-entry palette (black, white), LZW with a clear
+// code after every two pixels so every code stays 3 bits wide; rows interlaced when asked.
+std::vector<unsigned char> gifOf(const LabelMap& mask, bool interlaced) {
+  std::vector<unsigned char> out = {'G', 'I', 'F', '8', '9', 'a'};
+  const auto little16 = [&](int v) {
+    out.push_back(std::uint8_t(v & 255)), out.push_back(std::uint8_t(v >> 8));
+  };
+  little16(mask.width);
+  little16(mask.height);
+  out.insert(out.end(), {0x80, 0, 0});  // global table of 2 colours
+  out.insert(out.end(), {0, 0, 0, 255, 255, 255});
+  out.insert(out.end(), {0x21, 0xF9, 4, 0, 0, 0, 0, 0});  // a graphic control extension
+  out.push_back(0x2C);
+  little16(0), little16(0), little16(mask.width), little16(mask.height);
+  out.push_back(interlaced ? 0x40 : 0);
+  out.push_back(2);  // minimum code size: clear 4, end 5, codes of 3 bits
+  std::vector<int> rows;
+  if (interlaced) {
+    for (const auto& [start, step] : {std::pair{0, 8}, {4, 8}, {2, 4}, {1, 2}})
+      for (int y = start; y < mask.height; y += step) rows.push_back(y);
+  } else {
+    for (int y = 0; y < mask.height; ++y) rows.push_back(y);
+  }
+  std::vector<unsigned char> data;
+  std::uint32_t buffer = 0;
+  int bits = 0;
+  const auto emit = [&](int code) {
+    buffer |= std::uint32_t(code) << bits;
+    bits += 3;
+    while (bits >= 8) data.push_back(std::uint8_t(buffer & 255)), buffer >>= 8, bits -= 8;
+  };
+  int sinceClear = 2;
+  for (int y : rows)
+    for (int x = 0; x < mask.width; ++x) {
+      if (sinceClear == 2) emit(4), sinceClear = 0;
+      emit(mask.at(x, y) ? 1 : 0);
+      ++sinceClear;
+    }
+  emit(5);
+  if (bits > 0) data.push_back(std::uint8_t(buffer & 255));
+  for (size_t at = 0; at < data.size(); at += 255) {
+    const size_t n = std::min<size_t>(255, data.size() - at);
+    out.push_back(std::uint8_t(n));
+    out.insert(out.end(), data.begin() + long(at), data.begin() + long(at + n));
+  }
+  out.push_back(0);
+  out.push_back(0x3B);
+  return out;
+}
+
+void writeBytes(const fs::path& path, const std::vector<unsigned char>& bytes) {
+  fs::create_directories(path.parent_path());
+  std::ofstream(path, std::ios::binary)
+      .write(reinterpret_cast<const char*>(bytes.data()), long(bytes.size()));
+}
 
 }  // namespace
 
@@ -263,6 +320,82 @@ class TestDatasetImport : public QObject {
     CFX_EXPECT_ERROR_OF(io::IoError, data::scanFolderLayout(layout), "bad.csv", "'file'");
   }
 
+  void gifMasksDecodeExactly() {
+    const LabelMap mask = rectangles({{3, 9, 2, 7}, {20, 33, 11, 38}}, 41);
+    for (bool interlaced : {false, true}) {
+      const LabelMap back = io::decodeGifLuminance(gifOf(mask, interlaced), "test.gif");
+      QCOMPARE(back.width, 41);
+      for (size_t p = 0; p < mask.pixels.size(); ++p)
+        QCOMPARE(int(back.pixels[p]), mask.pixels[p] ? 255 : 0);
+    }
+    auto truncated = gifOf(mask, false);
+    truncated.resize(truncated.size() / 2);
+    CFX_EXPECT_ERROR_OF(io::IoError, io::decodeGifLuminance(truncated, "cut.gif"), "cut.gif",
+                        "ends too early");
+    CFX_EXPECT_ERROR_OF(io::IoError, io::decodeGifLuminance({'G', 'I', 'F'}, "x.gif"), "x.gif");
+  }
+
+  // JSRT: 12-bit big-endian raw images (film density: inverted here), SCR's GIF masks at half
+  // the resolution, the clinical lists for sex and age.
+  void jsrtImports() {
+    const fs::path root = path("jsrt");
+    std::vector<unsigned char> raw(2048 * 2048 * 2);
+    for (size_t p = 0; p < 2048 * 2048; ++p) {
+      const int value = int(p % 2048) * 4095 / 2047;  // darker towards the right
+      raw[2 * p] = std::uint8_t(value >> 8), raw[2 * p + 1] = std::uint8_t(value & 255);
+    }
+    for (const char* name : {"JPCLN001", "JPCNN002"})
+      writeBytes(root / "images" / (std::string(name) + ".IMG"), raw);
+    writeBytes(root / "images/JPCNN003.IMG", std::vector<unsigned char>(1000, 0));  // truncated
+    const std::map<std::string, LabelMap> masks = {
+        {"right lung", rectangles({{96, 400, 192, 800}}, 1024)},
+        {"left lung", rectangles({{608, 896, 192, 800}}, 1024)},
+        {"heart", rectangles({{400, 592, 496, 800}}, 1024)}};
+    for (const auto& [folder, mask] : masks)
+      for (const char* name : {"JPCLN001", "JPCNN002", "JPCNN003"})
+        writeBytes(root / "scratch/fold1/masks" / folder / (std::string(name) + ".gif"),
+                   gifOf(mask, false));
+    writeText(root / "CLNDAT_EN.txt", "JPCLN001.IMG\t3\t15\t54\tmale\t1634\t692\tmalignant\n");
+    writeText(root / "CNNDAT_EN.txt", "JPCNN002.IMG\t62\tfemale\tnon-nodule\n");
+    data::JsrtLayout layout;
+    layout.images = (root / "images").string();
+    layout.masks = (root / "scratch").string();
+    layout.clinicalLists = {(root / "CLNDAT_EN.txt").string(), (root / "CNNDAT_EN.txt").string()};
+    data::ImportOptions options;
+    options.outDir = path("out-jsrt");
+    options.size = 64;
+    options.valFraction = 0.5;
+    QuietMonitor monitor;
+    const auto summary = data::writeImportedDataset(data::scanJsrtLayout(layout), options, monitor);
+    QCOMPARE(summary.imported, 2L);
+    QCOMPARE(summary.skipped.size(), size_t(1));
+    QVERIFY(summary.skipped[0].second.find("JPCNN003.IMG") != std::string::npos);
+    QVERIFY(summary.skipped[0].second.find("2048 x 2048") != std::string::npos);
+    QCOMPARE(summary.sidesSwapped, 0L);
+    const CausalGraph graph = data::loadGraphFile(options.outDir + "/graph.json");
+    const auto manifest = data::readManifest(options.outDir + "/manifest.csv", graph);
+    const auto& first = manifest.rows[0];  // JPCLN001
+    QCOMPARE(first.attributes.at("age"), 54.0);
+    QCOMPARE(first.attributes.at("sex"), 1.0);
+    QCOMPARE(manifest.rows[1].attributes.at("age"), 62.0);
+    QCOMPARE(manifest.rows[1].attributes.at("sex"), 0.0);
+    // 304 x 608 of 1024 x 1024: 19 x 38 pixels at 64 px.
+    QVERIFY(std::abs(first.attributes.at("right_lung_area") - 100.0 * 19 * 38 / (64 * 64)) < 1e-6);
+    QVERIFY(std::abs(first.attributes.at("heart_area") - 100.0 * 12 * 19 / (64 * 64)) < 1e-6);
+    int depth = 0;
+    const GrayImage image = io::readGrayPng(first.image, &depth);
+    QCOMPARE(depth, 16);                                         // 12-bit source
+    QVERIFY(image.at(2, 30) > 0.9f && image.at(61, 30) < 0.1f);  // density inverted
+  }
+
+  // CheXmask: run-length-encoded masks joined with the images and the data set's metadata.
+  void chexmaskImports() {
+    try {
+      chexmaskImportsBody();
+    } catch (const std::exception& e) {
+      QFAIL(e.what());
+    }
+  }
   void mergeKeepsUnknownsAndRefitsRanges() {
     nlmShenzhenStyleImportsOnce();
     QuietMonitor monitor;
@@ -315,6 +448,80 @@ class TestDatasetImport : public QObject {
   }
 
  private:
+  void chexmaskImportsBody() {
+    const LabelMap lung = rectangles({{4, 12, 10, 30}}), other = rectangles({{26, 32, 10, 30}});
+    QCOMPARE(data::encodeChexmaskRle(rectangles({{1, 3, 0, 1}}, 4)), std::string("2 2"));
+    const LabelMap back = data::decodeChexmaskRle(data::encodeChexmaskRle(lung), 40, 40);
+    for (size_t p = 0; p < lung.pixels.size(); ++p)
+      QCOMPARE(back.pixels[p] != 0, lung.pixels[p] != 0);
+    QVERIFY_EXCEPTION_THROWN(data::decodeChexmaskRle("1600 2", 40, 40), std::invalid_argument);
+    QVERIFY_EXCEPTION_THROWN(data::decodeChexmaskRle("5", 40, 40), std::invalid_argument);
+    QVERIFY_EXCEPTION_THROWN(data::decodeChexmaskRle("5 x", 40, 40), std::invalid_argument);
+
+    const fs::path root = path("chexpert");
+    for (int p = 1; p <= 4; ++p) {
+      const fs::path study =
+          root / "CheXpert-v1.0/train" / ("patient0000" + std::to_string(p)) / "study1";
+      fs::create_directories(study);
+      io::writeGrayPng((study / "view1_frontal.png").string(), gradient(), 8);
+    }
+    const std::string r = data::encodeChexmaskRle(lung), l = data::encodeChexmaskRle(other);
+    const std::string heart = data::encodeChexmaskRle(rectangles({{14, 24, 20, 30}}));
+    writeText(
+        root / "CheXpert.csv",
+        "ImageID,Dice RCA (Mean),Dice RCA (Max),Landmarks,Left Lung,Right Lung,Heart,Height,Width\n"
+        "CheXpert-v1.0/train/patient00001/study1/view1_frontal.jpg,0.9,0.9,x," +
+            l + "," + r + "," + heart +
+            ",40,40\n"
+            "CheXpert-v1.0/train/patient00002/study1/view1_frontal.jpg,0.5,0.6,x," +
+            l + "," + r + "," + heart +
+            ",40,40\n"
+            "CheXpert-v1.0/train/patient00003/study1/view1_frontal.jpg,0.8,0.8,x," +
+            l + "," + r +
+            ",1599 9,40,40\n"
+            "CheXpert-v1.0/train/patient00009/study1/view1_frontal.jpg,0.8,0.8,x," +
+            l + "," + r + "," + heart +
+            ",40,40\n"
+            "CheXpert-v1.0/train/patient00004/study1/view1_frontal.jpg,0.8,0.8,x," +
+            l + "," + r + ",,40,40\n");
+    writeText(root / "train.csv",
+              "Path,Sex,Age,Frontal/Lateral\n"
+              "CheXpert-v1.0/train/patient00001/study1/view1_frontal.jpg,Female,68,Frontal\n"
+              "CheXpert-v1.0/train/patient00004/study1/view1_frontal.jpg,Male,41,Frontal\n");
+    data::ChexmaskLayout layout;
+    layout.masksCsv = (root / "CheXpert.csv").string();
+    layout.images = root.string();
+    layout.metadataFormat = "chexpert";
+    layout.metadata = (root / "train.csv").string();
+    auto scan = data::scanChexmaskLayout(layout);
+    QCOMPARE(scan.cases.size(), size_t(3));  // patient 2 below quality, 9 has no image
+    QCOMPARE(scan.skipped.size(), size_t(2));
+    QVERIFY(scan.skipped[0].first.find("CheXpert.csv line 3") != std::string::npos);
+    QVERIFY(scan.skipped[0].second.find("quality") != std::string::npos);
+    QVERIFY(scan.skipped[1].second.find("patient00009") != std::string::npos);
+    data::ImportOptions options;
+    options.outDir = path("out-chexmask");
+    options.size = 40;
+    options.valFraction = 0.4;
+    QuietMonitor monitor;
+    const auto summary = data::writeImportedDataset(scan, options, monitor);
+    QCOMPARE(summary.imported, 2L);  // patient 3's heart run leaves the grid
+    QVERIFY(summary.skipped.back().first.find("CheXpert.csv line 4") != std::string::npos);
+    QVERIFY(summary.skipped.back().second.find("outside") != std::string::npos);
+    const CausalGraph graph = data::loadGraphFile(options.outDir + "/graph.json");
+    const auto manifest = data::readManifest(options.outDir + "/manifest.csv", graph);
+    QCOMPARE(manifest.rows[0].attributes.at("age"), 68.0);
+    QCOMPARE(manifest.rows[0].attributes.at("sex"), 0.0);
+    QCOMPARE(manifest.rows[0].attributes.at("right_lung_area"), 10.0);
+    QCOMPARE(manifest.rows[0].attributes.at("heart_area"), 100.0 * 10 * 10 / 1600);
+    QVERIFY(!manifest.rows[1].attributes.count("heart_area"));  // an empty heart: unlabelled
+    QCOMPARE(manifest.rows[1].attributes.at("age"), 41.0);
+    QVERIFY(centreOf(manifest.rows[0].mask, 1) < centreOf(manifest.rows[0].mask, 2));
+
+    layout.metadataFormat = "padchest";
+    CFX_EXPECT_ERROR_OF(io::IoError, data::scanChexmaskLayout(layout), "train.csv", "ImageID");
+  }
+
   void nlmShenzhenStyleImportsOnce() {
     if (!fs::exists(path("out-shenzhen/manifest.csv"))) nlmShenzhenStyleImports();
     if (!fs::exists(path("out-folder/manifest.csv"))) folderLayoutWithPartialMasksAndACsv();

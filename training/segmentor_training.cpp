@@ -40,11 +40,16 @@ StageResult trainSegmentor(const SegmentorTrainingOptions& options, WorkMonitor&
                        valSet = loadSplit(stage, "val", true, monitor);
   const auto trainClasses = segmentor->classIndices(trainSet.labels);
   const auto trainLabelled = segmentor->labelledClasses(trainSet.attributes, stage.graph);
+  // Validation during training on at most 64 images spread over the split (a split's rows may
+  // come grouped by source data set, and not every source labels every structure).
+  const auto spread = torch::linspace(0, double(valSet.images.size(0) - 1),
+                                      std::min<int64_t>(64, valSet.images.size(0)))
+                          .round()
+                          .to(torch::kInt64);
   const data::ImageSet valSubset{{},
-                                 valSet.images.slice(0, 0, 64),
-                                 valSet.labels.slice(0, 0, 64),
-                                 valSet.attributes.slice(0, 0, 64)};
-
+                                 valSet.images.index_select(0, spread),
+                                 valSet.labels.index_select(0, spread),
+                                 valSet.attributes.index_select(0, spread)};
   TrainingHooks hooks;
   hooks.step = [&](int64_t, at::Generator& g) {
     const auto index = torch::randint(trainSet.images.size(0), {stage.batch}, g, torch::kInt64);
@@ -63,9 +68,11 @@ StageResult trainSegmentor(const SegmentorTrainingOptions& options, WorkMonitor&
     const auto scores =
         evaluation::scoreSegmentor(*segmentor, valSubset, stage.graph, stage.device);
     segmentor->train();
-    double mean = 0.0;
-    for (double d : scores.dice) mean += d / double(scores.dice.size());
-    return std::map<std::string, double>{{"val_dice", mean}};
+    double sum = 0.0;
+    int counted = 0;
+    for (size_t k = 0; k < scores.dice.size(); ++k)
+      if (scores.labelledImages[k] > 0) sum += scores.dice[k], ++counted;
+    return std::map<std::string, double>{{"val_dice", counted ? sum / counted : 0.0}};
   };
   StageResult result;
   const auto start = std::chrono::steady_clock::now();

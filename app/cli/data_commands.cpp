@@ -3,8 +3,8 @@
 #include <cstdio>
 
 #include "argument_parser.h"
-#include "console_monitor.h"
 #include "chest_graph.h"
+#include "console_monitor.h"
 #include "dataset_check.h"
 #include "dataset_merge.h"
 #include "import_layouts.h"
@@ -35,8 +35,7 @@ int check(const std::vector<std::string>& arguments) {
                 "worst rel. error", "worst id");
     for (const auto& s : check.structures) {
       std::printf("%-18s %9ld %15.4f%% %15.4f%%  %s\n", s.variable.c_str(), s.labelledRows,
-                  100.0 * s.meanRelativeError,
-                  100.0 * s.worstRelativeError, s.worstId.c_str());
+                  100.0 * s.meanRelativeError, 100.0 * s.worstRelativeError, s.worstId.c_str());
       ok = ok && s.worstRelativeError <= tolerance;
     }
   }
@@ -59,7 +58,8 @@ int import(const std::vector<std::string>& arguments) {
       "ranges fitted to the data), with import_report.txt (counts, every skipped image and why,\n"
       "values per variable) and import_report.png (histograms, overlays of a few cases).\n"
       "Layouts: folder SOURCE (images + masks + optional CSV: see the folder options),\n"
-      "nlm-tb SOURCE (Montgomery or Shenzhen as NLM publishes them).");
+      "nlm-tb SOURCE (Montgomery or Shenzhen as NLM publishes them), jsrt SOURCE (the .IMG\n"
+      "files; --scr-masks, --clinical), chexmask CSV (--images, --metadata-format, --metadata).");
   parser.positional("LAYOUT SOURCE", "the layout and the data set's folder", true)
       .required("out", "DIR", "new data set folder")
       .option("size", "PX", "image and label-map size (square)", "128")
@@ -72,13 +72,24 @@ int import(const std::vector<std::string>& arguments) {
       .repeated("mask", "VARIABLE=DIR",
                 "folder: binary masks of one structure (right_lung_area, left_lung_area, "
                 "heart_area)")
-      .option("lung-masks", "DIR", "folder: one binary mask of both lungs per image, split by region")
+      .option("lung-masks", "DIR",
+              "folder: one binary mask of both lungs per image, split by region")
       .option("attributes", "CSV", "folder: sex and age by image (named columns)")
       .option("id-column", "NAME", "folder: the CSV column holding the image's file name or stem",
               "id")
       .option("sex-column", "NAME", "folder: the CSV's sex column (M/F/male/female/1/0)", "sex")
       .option("age-column", "NAME", "folder: the CSV's age column (years, or e.g. 035Y)", "age")
-      .flag("masks-required", "folder: skip images without a mask instead of importing them");
+      .flag("masks-required", "folder: skip images without a mask instead of importing them")
+      .option("scr-masks", "DIR",
+              "jsrt: the SCR masks (folders 'right lung', 'left lung', 'heart')")
+      .repeated("clinical", "FILE", "jsrt: JSRT's clinical lists (CLNDAT_EN.txt, CNNDAT_EN.txt)")
+      .option("images", "DIR", "chexmask: the image folder of the data set the CSV segments")
+      .option("metadata-format", "NAME",
+              "chexmask: padchest, mimic, chexpert, vindr or chestxray8 (sex and age)")
+      .option("metadata", "CSV", "chexmask: the data set's metadata CSV")
+      .option("patients", "CSV", "chexmask with mimic: MIMIC-IV's patients.csv")
+      .option("min-quality", "D", "chexmask: the least RCA Dice (mean) a mask must have", "0.7")
+      .option("limit", "N", "chexmask: import at most N masks (0: all)", "0");
   if (!parser.parse(arguments)) return 0;
   const auto& positionals = parser.positionals();
   if (positionals.size() != 2) throw UsageError("expected LAYOUT SOURCE, e.g. nlm-tb DIR");
@@ -106,8 +117,25 @@ int import(const std::vector<std::string>& arguments) {
     scan = data::scanFolderLayout(folder);
   } else if (layout == "nlm-tb") {
     scan = data::scanNlmTbLayout(source);
+  } else if (layout == "jsrt") {
+    data::JsrtLayout jsrt;
+    jsrt.images = source;
+    if (parser.has("scr-masks")) jsrt.masks = parser.get("scr-masks");
+    jsrt.clinicalLists = parser.all("clinical");
+    scan = data::scanJsrtLayout(jsrt);
+  } else if (layout == "chexmask") {
+    data::ChexmaskLayout chexmask;
+    chexmask.masksCsv = source;
+    if (!parser.has("images")) throw UsageError("chexmask needs --images DIR");
+    chexmask.images = parser.get("images");
+    if (parser.has("metadata-format")) chexmask.metadataFormat = parser.get("metadata-format");
+    if (parser.has("metadata")) chexmask.metadata = parser.get("metadata");
+    if (parser.has("patients")) chexmask.patients = parser.get("patients");
+    chexmask.minimumQuality = parser.getNumber("min-quality");
+    chexmask.limit = parser.getInteger("limit", 0, 1L << 40);
+    scan = data::scanChexmaskLayout(chexmask);
   } else {
-    throw UsageError("unknown layout '" + layout + "'; expected folder or nlm-tb");
+    throw UsageError("unknown layout '" + layout + "'; expected folder, nlm-tb, jsrt or chexmask");
   }
   data::ImportOptions options;
   options.outDir = parser.get("out");
@@ -146,7 +174,8 @@ int merge(const std::vector<std::string>& arguments) {
 
 int runDataCommand(const std::vector<std::string>& arguments) {
   const std::vector<std::string> rest =
-      arguments.empty() ? arguments : std::vector<std::string>(arguments.begin() + 1, arguments.end());
+      arguments.empty() ? arguments
+                        : std::vector<std::string>(arguments.begin() + 1, arguments.end());
   if (!arguments.empty() && arguments[0] == "check") return check(rest);
   if (!arguments.empty() && arguments[0] == "import") return import(rest);
   if (!arguments.empty() && arguments[0] == "merge") return merge(rest);

@@ -24,7 +24,7 @@ QString defaultModelDir() {
   if (!fromEnvironment.isEmpty()) return fromEnvironment;
   const QDir exe(QCoreApplication::applicationDirPath());
   for (const QString& candidate :
-       {exe.filePath("../share/cfx/models/default"), QString(CFX_SOURCE_DIR "/models/default")})
+       {exe.filePath("../share/cfx/models/phantom"), QString(CFX_SOURCE_DIR "/models/phantom")})
     if (QFileInfo::exists(candidate + "/model.json")) return QDir::cleanPath(candidate);
   return {};
 }

@@ -1,6 +1,7 @@
 #include "counterfactual_engine.h"
 
 #include <chrono>
+#include <algorithm>
 #include <cmath>
 
 #include "image_mechanism.h"
@@ -19,6 +20,10 @@ std::shared_ptr<CounterfactualEngine> CounterfactualEngine::load(const std::stri
     auto engine = assemble(loadScalarScm(modelDir), mechanism.hvae, mechanism.parents,
                            mechanism.size, loadSegmentor(modelDir, "segmentor"), options, source);
     engine->hvaeConfig_ = mechanism.config;
+    if (ModelBundle::hasComponent(modelDir, "predictors")) {
+      engine->predictors_ = loadPredictor(modelDir);
+      engine->predictors_->to(options.device);
+    }
     return engine;
   } catch (const nlohmann::json::exception& e) {
     // Configurations read their keys through jsonField and name them; this is the rest (a
@@ -120,6 +125,25 @@ std::map<std::string, double> CounterfactualEngine::completeObservation(
     observed[v.name] = it->second;
   }
   return observed;
+}
+
+std::map<std::string, double> CounterfactualEngine::estimateAttributes(const torch::Tensor& image) {
+  std::map<std::string, double> estimates;
+  if (!predictors_) return estimates;
+  c10::InferenceMode inference;
+  const auto input = image.dim() == 2 ? image.view({1, 1, image.size(0), image.size(1)}) : image;
+  const auto predicted = predictors_->predict(input.to(options_.device)).cpu();
+  const auto& targets = predictors_->config().targets;
+  for (size_t t = 0; t < targets.size(); ++t) {
+    const auto index = graph().indexOf(targets[t].name);
+    if (!index) continue;
+    const Variable& v = graph().variables()[*index];
+    if (v.maskLabel) continue;  // areas come from the segmentor
+    double value = predicted[0][int64_t(t)].item<double>();
+    if (v.kind != VariableKind::Continuous) value = std::round(value);
+    estimates[v.name] = std::clamp(value, v.min, v.max);
+  }
+  return estimates;
 }
 
 AbductedSubject CounterfactualEngine::abduct(const torch::Tensor& image,

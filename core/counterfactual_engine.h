@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "hvae.h"
+#include "predictor.h"
 #include "intervention.h"
 #include "parent_encoding.h"
 #include "precision.h"
@@ -101,6 +102,10 @@ class CounterfactualEngine {
   std::map<std::string, double> completeObservation(
       const std::map<std::string, double>& given,
       const std::map<std::string, double>& measured) const;
+  // The predictors' estimates from the image of the variables that are not structure areas (sex
+  // 0/1, age), within the graph's ranges, for a file that does not record them; empty when the
+  // model folder has no predictors.
+  std::map<std::string, double> estimateAttributes(const torch::Tensor& image);
   AbductedSubject abduct(const torch::Tensor& image, const std::map<std::string, double>& observed);
   // The counterfactual image and scalars, then the segmentor's measurement of the image.
   CounterfactualResult predict(const AbductedSubject& subject,
@@ -119,6 +124,7 @@ class CounterfactualEngine {
   ScalarScm scm_{nullptr};
   Hvae hvae_{nullptr};
   Segmentor segmentor_{nullptr};
+  Predictor predictors_{nullptr};  // optional: estimates what a file does not record
   ParentEncoding parents_;
   nlohmann::json hvaeConfig_;
 };

@@ -25,7 +25,7 @@ if [ ! -x "$baseline" ]; then
   baseline="$tree/build/app/cfx"
 fi
 sample="$root/resources/samples/phantom_s0.dcm"
-model="$root/models/default"
+model="$root/models/phantom"
 scratch="$(mktemp -d)"
 load_pids=()
 stop_load() {

@@ -9,7 +9,7 @@ build="${CFX_BUILD_DIR:-$root/build}"
 out="${CFX_OUT:-$root/out}"
 "$root/packaging/bootstrap.sh"
 cfx="$build/app/cfx"
-model="$root/models/default"
+model="$root/models/phantom"
 
 if [ -z "${CFX_HEADLESS:-}" ] && { [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; }; then
   echo "opening the explorer on $root/resources/samples (model: $model)"

@@ -12,14 +12,14 @@ scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
 dpkg-deb -x "$deb" "$scratch/root"
 usr="$scratch/root/usr"
-for f in bin/cfx bin/cfx-explorer share/cfx/models/default/model.json \
+for f in bin/cfx bin/cfx-explorer share/cfx/models/phantom/model.json \
          share/cfx/samples/phantom_s0.dcm share/applications/cfx-explorer.desktop; do
   [ -e "$usr/$f" ] || { echo "missing from the package: $f"; exit 1; }
 done
-"$usr/bin/cfx" counterfactual --model "$usr/share/cfx/models/default" \
+"$usr/bin/cfx" counterfactual --model "$usr/share/cfx/models/phantom" \
   --image "$usr/share/cfx/samples/phantom_s0.dcm" --do left_lung_area=-20% --out "$scratch/cf" --threads 2
 [ -s "$scratch/cf/counterfactual.dcm" ] && [ -s "$scratch/cf/counterfactual.png" ]
-# The explorer finds the bundled model beside itself (../share/cfx/models/default).
+# The explorer finds the bundled model beside itself (../share/cfx/models/phantom).
 QT_QPA_PLATFORM=offscreen "$usr/bin/cfx-explorer" "$usr/share/cfx/samples/phantom_s0.dcm" \
   --screenshot "$scratch/shot.png"
 [ -s "$scratch/shot.png" ]

@@ -47,6 +47,26 @@ Study openStudy(const std::string& path, CounterfactualEngine& engine,
                      fromHeader ? " (from the DICOM header)" : "", variable.min, variable.max));
     }
   }
+  // What neither the file nor the user gives (sex and age of a PNG, or of a DICOM without them)
+  // is estimated from the image by the model's predictors, and said so.
+  std::vector<std::string> unknown;
+  for (const auto& v : graph.variables())
+    if (!v.maskLabel && !values.count(v.name)) unknown.push_back(v.name);
+  if (!unknown.empty()) {
+    const auto estimates = engine.estimateAttributes(study.tensor);
+    for (const auto& name : unknown) {
+      const auto found = estimates.find(name);
+      if (found == estimates.end()) continue;
+      values[name] = found->second;
+      study.estimated.push_back(name);
+      const Variable& v = graph.variable(name);
+      study.sources.push_back(
+          name + " estimated from the image (" +
+          (v.categories.empty() ? formatText("%.0f", found->second) + (v.unit.empty() ? "" : " " + v.unit)
+                                : v.categories[size_t(found->second)]) +
+          "; not in the file: give it if known)");
+    }
+  }
   auto segmentation = engine.segment(study.tensor);
   study.measuredFactual = std::move(segmentation.areas);
   study.labelsFactual = segmentation.labels;

@@ -20,14 +20,16 @@ struct Study {
   torch::Tensor tensor;  // [1, 1, S, S] in [-1, 1]
   std::map<std::string, double> observed;
   std::vector<std::string> sources;  // e.g. "age from PatientAge"
+  std::vector<std::string> estimated;  // variables the predictors estimated (not in the file)
   std::map<std::string, double> measuredFactual;
   torch::Tensor labelsFactual;  // [S, S] uint8: the segmentor's label map of `factual`
 };
 
 // Reads a DICOM or PNG radiograph, takes age and sex from a DICOM header, then `given` (which
-// overrides the header), and measures structure areas (and the label map) with one pass of
-// the engine's segmentor. Anything the graph needs that is still missing is a ValidationError
-// naming it.
+// overrides the header), estimates what is still unknown (sex, age) with the model's predictors
+// (listed in `estimated` and `sources`), and measures structure areas (and the label map) with
+// one pass of the engine's segmentor. Anything the graph needs that is still missing (a model
+// without predictors) is a ValidationError naming it.
 Study openStudy(const std::string& path, CounterfactualEngine& engine,
                 const std::map<std::string, double>& given = {});
 

@@ -281,10 +281,19 @@ class TestCli : public QObject {
     QCOMPARE(dcmJson["input_size"][0].get<int>(), 96);
     QCOMPARE(dcmJson["model_size"][0].get<int>(), 64);
     QVERIFY(!fs::exists(out + "/counterfactual_input_size.png"));  // that input was 64 pixels
-    // Missing attributes and writing onto the input are refused.
+    // Sex and age a PNG does not record are estimated by the model's predictors, and said so.
+    const std::string estimatedOut = path("cf_estimated");
     QCOMPARE(runCfx({"counterfactual", "--model", model, "--image", manifest.rows[0].image, "--out",
-                     out}),
-             1);
+                     estimatedOut, "--threads", "1"}),
+             0);
+    std::ifstream estimatedIn(estimatedOut + "/counterfactual.json");
+    const auto estimated = nlohmann::json::parse(estimatedIn);
+    QVERIFY(estimated["attribute_sources"].dump().find("age estimated from the image") !=
+            std::string::npos);
+    const auto& ageRange = cfx::phantom::PhantomScm::graph().variable("age");
+    QVERIFY(estimated["factual"]["age"].get<double>() >= ageRange.min &&
+            estimated["factual"]["age"].get<double>() <= ageRange.max);
+    // Writing onto the input is refused.
     QCOMPARE(runCfx({"counterfactual", "--model", model, "--image", dcmManifest.rows[0].image,
                      "--out", fs::path(dcmManifest.rows[0].image).parent_path().string()}),
              0);  // other file names: the input survives
@@ -468,7 +477,7 @@ class TestCli : public QObject {
     // options it records, all but what was measured or fitted on the data.
     const auto allHvae = nlohmann::json::parse(readText(all + "/model.json"))["components"]["hvae"];
     const auto bundledHvae = nlohmann::json::parse(
-        readText(CFX_SOURCE_DIR "/models/default/model.json"))["components"]["hvae"];
+        readText(CFX_SOURCE_DIR "/models/phantom/model.json"))["components"]["hvae"];
     auto allTuning = allHvae["config"]["fine_tuning"],
          bundledTuning = bundledHvae["config"]["fine_tuning"];
     QCOMPARE(allTuning["regional_mechanism"]["grid"], bundledTuning["regional_mechanism"]["grid"]);

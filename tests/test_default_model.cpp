@@ -38,7 +38,7 @@ FreshSubject freshSubject(uint64_t stream, uint64_t index, int64_t size, const C
 // phantom subjects (a seed no training run used).
 class TestDefaultModel : public QObject {
   Q_OBJECT
-  const std::string dir_ = CFX_SOURCE_DIR "/models/default";
+  const std::string dir_ = CFX_SOURCE_DIR "/models/phantom";
 
  private Q_SLOTS:
   void initTestCase() { torch::set_num_threads(2); }

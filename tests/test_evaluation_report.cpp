@@ -32,7 +32,7 @@ nlohmann::json posSegRecord() {
 
 evaluation::CounterfactualEvaluation smallEvaluation() {
   evaluation::CounterfactualEvaluation e;
-  e.metrics = {{"model", "/models/default"},
+  e.metrics = {{"model", "/models/phantom"},
                {"data", "/data/phantom"},
                {"split", "all"},
                {"interventions", 40},

@@ -25,7 +25,7 @@ using namespace cfx;
 // The explorer on the offscreen platform with the bundled model and a bundled sample study.
 class TestExplorer : public QObject {
   Q_OBJECT
-  const QString model_ = CFX_SOURCE_DIR "/models/default";
+  const QString model_ = CFX_SOURCE_DIR "/models/phantom";
   const QString sample_ = CFX_SOURCE_DIR "/resources/samples/phantom_s0.dcm";
   QTemporaryDir dir_;
   std::unique_ptr<ui::MainWindow> window_;

@@ -75,7 +75,7 @@ std::string pngClaiming(std::uint32_t width, std::uint32_t height, int colour) {
 class TestHostileInput : public QObject {
   Q_OBJECT
   QTemporaryDir dir_;
-  const std::string model_ = CFX_SOURCE_DIR "/models/default";
+  const std::string model_ = CFX_SOURCE_DIR "/models/phantom";
   const std::string sample_ = CFX_SOURCE_DIR "/resources/samples/phantom_s0.dcm";
 
   std::string path(const std::string& name) const {

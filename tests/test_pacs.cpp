@@ -294,7 +294,7 @@ class TestPacs : public QObject {
     const std::string node = "ORTHANC@127.0.0.1:" + std::to_string(server_->dicomPort());
     QElapsedTimer clock;
     clock.start();
-    QCOMPARE(cli::runCfx({"counterfactual", "--model", CFX_SOURCE_DIR "/models/default", "--pacs",
+    QCOMPARE(cli::runCfx({"counterfactual", "--model", CFX_SOURCE_DIR "/models/phantom", "--pacs",
                           node, "--calling-aet", "CFXTEST", "--study", study, "--do",
                           "heart_area=+15%", "--out", out, "--send", "--threads", "1"}),
              0);

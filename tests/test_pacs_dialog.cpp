@@ -116,7 +116,7 @@ class TestPacsDialog : public QObject {
   // counterfactual back; the PACS then holds a second series in the study.
   void explorerOpensFromAndSendsToThePacs() {
     ui::ExplorerOptions options;
-    options.modelDir = CFX_SOURCE_DIR "/models/default";
+    options.modelDir = CFX_SOURCE_DIR "/models/phantom";
     options.dialogs = false;
     options.pacsNodesFile = dir_.filePath("nodes.json");
     options.pacsCacheDir = dir_.filePath("explorer-cache");

@@ -67,8 +67,10 @@ void EngineWorker::openStudy(const QString& path) {
                    study_->labelsFactual,
                    study_->observed,
                    study_->measuredFactual,
+                   {},
                    {}};
     for (const auto& s : study_->sources) info.sources << QString::fromStdString(s);
+    for (const auto& s : study_->estimated) info.estimated << QString::fromStdString(s);
     Q_EMIT studyOpened(info);
   });
 }

@@ -31,6 +31,7 @@ struct StudyInfo {
   torch::Tensor labels;  // [S, S] uint8
   std::map<std::string, double> observed, measured;
   QStringList sources;
+  QStringList estimated;  // variables the model estimated because the file does not record them
 };
 
 // One answered request: first the image (labels and measured still empty), then, in a second

@@ -218,6 +218,11 @@ void MainWindow::buildViews() {
   auto* statusNotice = new QLabel("synthetic · not for diagnosis");
   statusNotice->setStyleSheet("color:#a00");
   statusBar()->addPermanentWidget(busy_);
+  // Stays up while the study is open: values the file did not give were estimated by the model.
+  estimatedLabel_ = new QLabel();
+  estimatedLabel_->setObjectName("estimated");
+  estimatedLabel_->setStyleSheet("color: #b36b00;");
+  statusBar()->addPermanentWidget(estimatedLabel_);
   statusBar()->addPermanentWidget(modelLabel_);
   statusBar()->addPermanentWidget(deviceLabel_);
   statusBar()->addPermanentWidget(timeLabel_);
@@ -454,6 +459,14 @@ void MainWindow::onStudyOpened(const StudyInfo& info) {
   view_.reset();
   setWindowTitle("cfx explorer — " + QFileInfo(info.path).fileName());
   panel_->setObservation(info.observed, info.measured, sameStudy);
+  estimatedLabel_->setText(info.estimated.isEmpty()
+                               ? QString()
+                               : info.estimated.join(", ") + " estimated from the image");
+  estimatedLabel_->setToolTip(
+      info.estimated.isEmpty()
+          ? QString()
+          : "Not recorded in the file: the model's predictors estimated these from the image. "
+            "The counterfactual starts from the estimate.");
   redrawRadiographs();
   updateOverlays();
   // The file's name and size first: the full path is in the window's recent-files menu, and the

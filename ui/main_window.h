@@ -107,6 +107,7 @@ class MainWindow : public QMainWindow {
   QCheckBox *overlays_ = nullptr, *uncertaintyToggle_ = nullptr;
   QSlider *opacity_ = nullptr, *window_ = nullptr, *level_ = nullptr;
   QLabel *deviceLabel_ = nullptr, *timeLabel_ = nullptr, *modelLabel_ = nullptr;
+  QLabel* estimatedLabel_ = nullptr;
   QProgressBar* busy_ = nullptr;
   QMenu* recentMenu_ = nullptr;
   PacsDialog* pacsDialog_ = nullptr;

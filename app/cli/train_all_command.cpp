@@ -67,7 +67,7 @@ int runTrainAll(const std::vector<std::string>& arguments) {
       "HVAE (into the pretrained folder), then counterfactual fine-tuning into MODEL_DIR. A stage\n"
       "whose component exists is skipped; an interrupted stage resumes from its checkpoint, so\n"
       "running the same command again continues where it stopped. The defaults reproduce\n"
-      "models/default.");
+      "models/phantom.");
   parser.required("data", "DIR",
                   "data set at the model's image size (e.g. 128 px; a phantom or an imported one)")
       .option("scm-data", "DIR",

@@ -281,11 +281,18 @@ class TestCli : public QObject {
     QCOMPARE(dcmJson["input_size"][0].get<int>(), 96);
     QCOMPARE(dcmJson["model_size"][0].get<int>(), 64);
     QVERIFY(!fs::exists(out + "/counterfactual_input_size.png"));  // that input was 64 pixels
-    // Sex and age a PNG does not record are estimated by the model's predictors, and said so.
+    // Sex and age a PNG does not record: refused without predictors in the model folder ...
     const std::string estimatedOut = path("cf_estimated");
-    QCOMPARE(runCfx({"counterfactual", "--model", model, "--image", manifest.rows[0].image, "--out",
-                     estimatedOut, "--threads", "1"}),
+    const std::vector<std::string> withoutAttributes = {
+        "counterfactual", "--model", model, "--image", manifest.rows[0].image, "--out",
+        estimatedOut,     "--threads", "1"};
+    QCOMPARE(runCfx(withoutAttributes), 1);
+    QVERIFY(!fs::exists(estimatedOut + "/counterfactual.json"));
+    // ... and with them estimated from the image, and said so.
+    QCOMPARE(runCfx(with({"train", "predictors"},
+                         {"--steps", "2", "--batch", "2", "--width", "4", "--depth", "2"})),
              0);
+    QCOMPARE(runCfx(withoutAttributes), 0);
     std::ifstream estimatedIn(estimatedOut + "/counterfactual.json");
     const auto estimated = nlohmann::json::parse(estimatedIn);
     QVERIFY(estimated["attribute_sources"].dump().find("age estimated from the image") !=

@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "hvae_scoring.h"
+#include "model_bundle.h"
 #include "validation_error.h"
 
 namespace cfx::data {
@@ -84,6 +85,24 @@ Imputation imputeUnknownAttributes(ImageSet& set, const CausalGraph& graph,
         .copy_(torch::where(missing, estimate, set.attributes.select(1, int64_t(v))));
   }
   return result;
+}
+
+Imputation imputeFromModelFolder(ImageSet& set, const CausalGraph& graph,
+                                 const std::string& modelDir, const torch::Device& device,
+                                 const std::string& source) {
+  if (!torch::isnan(set.attributes).any().item<bool>())
+    return {torch::zeros_like(set.attributes, torch::kBool), {}};
+  Segmentor segmentor{nullptr};
+  Predictor predictors{nullptr};
+  if (ModelBundle::hasComponent(modelDir, "segmentor")) {
+    segmentor = loadSegmentor(modelDir, "segmentor");
+    segmentor->to(device);
+  }
+  if (ModelBundle::hasComponent(modelDir, "predictors")) {
+    predictors = loadPredictor(modelDir);
+    predictors->to(device);
+  }
+  return imputeUnknownAttributes(set, graph, segmentor.get(), predictors.get(), device, source);
 }
 
 }  // namespace cfx::data

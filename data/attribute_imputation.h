@@ -26,4 +26,10 @@ Imputation imputeUnknownAttributes(ImageSet& set, const CausalGraph& graph,
                                    SegmentorImpl* segmentor, PredictorImpl* predictors,
                                    const torch::Device& device, const std::string& source);
 
+// The same with the segmentor and predictors of a model folder (each loaded only when needed and
+// present); returns what was filled in (nothing when every value is known).
+Imputation imputeFromModelFolder(ImageSet& set, const CausalGraph& graph,
+                                 const std::string& modelDir, const torch::Device& device,
+                                 const std::string& source);
+
 }  // namespace cfx::data

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <optional>
 
+#include "attribute_imputation.h"
 #include "counterfactual_engine.h"
 #include "difference_map.h"
 #include "hvae_scoring.h"
@@ -89,8 +90,11 @@ CounterfactualEvaluation evaluateCounterfactuals(const CounterfactualEvaluationO
   predictor->to(options.device);
   const CausalGraph& graph = engine->graph();
   const data::Manifest manifest = data::readManifest(dataDir + "/manifest.csv", graph);
-  const data::ImageSet set =
+  data::ImageSet set =
       data::loadImageSet(manifest, graph, options.split, int(engine->imageSize()), false);
+  // Unknown values of real data sets (a heart without a mask, an age without a record) start from
+  // the model's own estimate, as in the explorer.
+  data::imputeFromModelFolder(set, graph, modelDir, options.device, manifest.path);
   if (set.images.size(0) == 0)
     throw ValidationError(dataDir, "split " + options.split, "has no subjects");
   std::optional<data::PhantomDataset> phantom;

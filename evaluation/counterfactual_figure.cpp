@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdio>
 
+#include "attribute_imputation.h"
 #include "counterfactual_engine.h"
 #include "difference_map.h"
 #include "image_set.h"
@@ -27,14 +28,15 @@ std::string interventionFor(const Variable& v, double observed) {
 }  // namespace
 
 RgbImage counterfactualFigure(const std::string& modelDir, const std::string& dataDir,
-                              int64_t subjectCount, const torch::Device& device) {
+                              int64_t subjectCount, const torch::Device& device,
+                              const std::string& split) {
   EngineOptions engineOptions;
   engineOptions.device = device;
   auto engine = CounterfactualEngine::load(modelDir, engineOptions);
   const CausalGraph& graph = engine->graph();
   const data::Manifest manifest = data::readManifest(dataDir + "/manifest.csv", graph);
-  const data::ImageSet set =
-      data::loadImageSet(manifest, graph, "test", int(engine->imageSize()), false);
+  data::ImageSet set = data::loadImageSet(manifest, graph, split, int(engine->imageSize()), false);
+  data::imputeFromModelFolder(set, graph, modelDir, device, manifest.path);
   const int subjects = int(std::min<int64_t>(subjectCount, set.images.size(0)));
   const int zoom = std::max(1, 192 / int(engine->imageSize()));
   const std::array<std::uint8_t, 3> background{24, 24, 24};

@@ -327,11 +327,13 @@ void writeDicom(const std::string& path, const GrayImage& image, const Radiograp
   put(ds, DCM_Manufacturer, "cfx counterfactual explorer", path);
   put(ds, DCM_ImageType, options.derivedFromSource ? "DERIVED\\SECONDARY" : "ORIGINAL\\PRIMARY",
       path);
-  put(ds, DCM_ConversionType, "SYN", path);  // the standard's defined term for a synthetic image
+  // SYN is the standard's defined term for a synthetic image; WSD a workstation's conversion.
+  put(ds, DCM_ConversionType, options.synthetic ? "SYN" : "WSD", path);
   put(ds, DCM_BurnedInAnnotation, "NO", path);
   put(ds, DCM_DerivationDescription, options.derivationDescription.substr(0, 1024), path);
   put(ds, DCM_ImageComments,
-      "SYNTHETIC IMAGE - NOT FOR DIAGNOSIS. " + options.derivationDescription.substr(0, 10000),
+      (options.synthetic ? "SYNTHETIC IMAGE - NOT FOR DIAGNOSIS. " : "") +
+          options.derivationDescription.substr(0, 10000),
       path);
   if (options.derivedFromSource && !id.sopInstanceUid.empty()) {
     DcmItem* item = nullptr;

@@ -18,10 +18,13 @@ struct DicomWriteOptions {
   std::string derivationDescription;  // how the pixels were made (the intervention, the model)
   bool derivedFromSource = true;      // ImageType DERIVED\SECONDARY and a SourceImageSequence
   int seriesNumber = 999;
+  // False for a real radiograph converted to DICOM (ConversionType WSD, no synthetic notice);
+  // every image the engine makes is synthetic.
+  bool synthetic = true;
 };
 
-// Writes a Secondary Capture image marked synthetic (ConversionType SYN, BurnedInAnnotation NO,
-// ImageComments) with new Series and SOP Instance UIDs. Patient and Study are the source's when
+// Writes a Secondary Capture image, marked synthetic unless options.synthetic is false
+// (ConversionType SYN, BurnedInAnnotation NO, ImageComments) with new Series and SOP Instance UIDs. Patient and Study are the source's when
 // metadata.dicom is set (so the result files beside its source), otherwise a new Study is made.
 // 16-bit MONOCHROME2. Atomic: the file appears complete or not at all.
 void writeDicom(const std::string& path, const GrayImage& image, const RadiographMetadata& metadata,

@@ -11,8 +11,6 @@
 #include "model_bundle.h"
 #include "sha256.h"
 #include "validation_error.h"
-#include "predictor.h"
-#include "segmentor.h"
 
 namespace cfx::training {
 
@@ -58,19 +56,8 @@ data::ImageSet loadSplit(const Stage& stage, const std::string& split, bool mask
 void imputeUnknownAttributes(Stage& stage, data::ImageSet& set, const std::string& split,
                              const std::string& modelDir, WorkMonitor& monitor) {
   if (!torch::isnan(set.attributes).any().item<bool>()) return;
-  Segmentor segmentor{nullptr};
-  Predictor predictors{nullptr};
-  if (ModelBundle::hasComponent(modelDir, "segmentor")) {
-    segmentor = loadSegmentor(modelDir, "segmentor");
-    segmentor->to(stage.device);
-  }
-  if (ModelBundle::hasComponent(modelDir, "predictors")) {
-    predictors = loadPredictor(modelDir);
-    predictors->to(stage.device);
-  }
-  const auto imputation = data::imputeUnknownAttributes(
-      set, stage.graph, segmentor.get(), predictors.get(), stage.device,
-      stage.manifest.path + " (" + split + " split)");
+  const auto imputation = data::imputeFromModelFolder(
+      set, stage.graph, modelDir, stage.device, stage.manifest.path + " (" + split + " split)");
   std::string counts;
   for (const auto& [name, count] : imputation.counts)
     if (count > 0) counts += (counts.empty() ? "" : ", ") + name + " " + std::to_string(count);

@@ -85,7 +85,7 @@ const Command kCommands[] = {
     {"figure", "reconstructions and counterfactuals for every variable, with difference maps",
      runFigureCommand},
     {"compare", "one table across evaluation reports (none, reg, seg, pos-seg)", runCompareCommand},
-    {"data", "data sets: import a public layout, merge, check (import, merge, check)",
+    {"data", "data sets: import a public layout, merge, check, to-dicom",
      runDataCommand},
     {"train",
      "train a model stage into a model folder (scm, segmentor, predictors, hvae, cft, all)",

@@ -18,12 +18,14 @@ int runFigureCommand(const std::vector<std::string>& arguments) {
   parser.required("model", "MODEL_DIR", "model folder (scm, hvae, segmentor)")
       .required("data", "DIR", "data set folder")
       .required("out", "FILE", "output PNG")
-      .option("subjects", "N", "number of test subjects", "3");
+      .option("subjects", "N", "number of subjects", "3")
+      .option("split", "NAME", "the data set's split to draw from", "test");
   declareRuntimeOptions(parser);
   if (!parser.parse(arguments)) return 0;
   const torch::Device device = applyRuntimeOptions(parser);
   const RgbImage figure = evaluation::counterfactualFigure(
-      parser.get("model"), parser.get("data"), parser.getInteger("subjects", 1, 32), device);
+      parser.get("model"), parser.get("data"), parser.getInteger("subjects", 1, 32), device,
+      parser.get("split"));
   io::writeRgbPng(parser.get("out"), figure);
   std::printf("wrote %s (%dx%d)\n", parser.get("out").c_str(), figure.width, figure.height);
   return 0;

@@ -18,13 +18,14 @@
 
 namespace {
 
-// The bundled model: $CFX_MODEL_DIR, then the installed share folder, then the source tree.
+// The bundled real-data model: $CFX_MODEL_DIR, then the installed share folder, then the source
+// tree (models/phantom is the phantom benchmark's model: --model to use it).
 QString defaultModelDir() {
   const QString fromEnvironment = qEnvironmentVariable("CFX_MODEL_DIR");
   if (!fromEnvironment.isEmpty()) return fromEnvironment;
   const QDir exe(QCoreApplication::applicationDirPath());
   for (const QString& candidate :
-       {exe.filePath("../share/cfx/models/phantom"), QString(CFX_SOURCE_DIR "/models/phantom")})
+       {exe.filePath("../share/cfx/models/cxr"), QString(CFX_SOURCE_DIR "/models/cxr")})
     if (QFileInfo::exists(candidate + "/model.json")) return QDir::cleanPath(candidate);
   return {};
 }

@@ -24,7 +24,7 @@ if [ ! -x "$baseline" ]; then
   ninja -C "$tree/build" cfx >/dev/null
   baseline="$tree/build/app/cfx"
 fi
-sample="$root/resources/samples/phantom_s0.dcm"
+sample="$root/resources/samples/phantom/phantom_s0.dcm"
 model="$root/models/phantom"
 scratch="$(mktemp -d)"
 load_pids=()

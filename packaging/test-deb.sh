@@ -12,15 +12,15 @@ scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
 dpkg-deb -x "$deb" "$scratch/root"
 usr="$scratch/root/usr"
-for f in bin/cfx bin/cfx-explorer share/cfx/models/phantom/model.json \
-         share/cfx/samples/phantom_s0.dcm share/applications/cfx-explorer.desktop; do
+for f in bin/cfx bin/cfx-explorer share/cfx/models/phantom/model.json share/cfx/models/cxr/model.json \
+         share/cfx/samples/phantom/phantom_s0.dcm share/applications/cfx-explorer.desktop; do
   [ -e "$usr/$f" ] || { echo "missing from the package: $f"; exit 1; }
 done
 "$usr/bin/cfx" counterfactual --model "$usr/share/cfx/models/phantom" \
-  --image "$usr/share/cfx/samples/phantom_s0.dcm" --do left_lung_area=-20% --out "$scratch/cf" --threads 2
+  --image "$usr/share/cfx/samples/phantom/phantom_s0.dcm" --do left_lung_area=-20% --out "$scratch/cf" --threads 2
 [ -s "$scratch/cf/counterfactual.dcm" ] && [ -s "$scratch/cf/counterfactual.png" ]
-# The explorer finds the bundled model beside itself (../share/cfx/models/phantom).
-QT_QPA_PLATFORM=offscreen "$usr/bin/cfx-explorer" "$usr/share/cfx/samples/phantom_s0.dcm" \
+# The explorer finds the bundled real-data model beside itself (../share/cfx/models/cxr).
+QT_QPA_PLATFORM=offscreen "$usr/bin/cfx-explorer" "$usr/share/cfx/samples/real_shenzhen_0027.dcm" \
   --screenshot "$scratch/shot.png"
 [ -s "$scratch/shot.png" ]
 echo "package OK: $deb ($(du -h "$deb" | cut -f1))"

@@ -9,6 +9,7 @@
 #include <tuple>
 
 #include "commands.h"
+#include "dataset_tensors.h"
 #include "dicom_io.h"
 #include "manifest.h"
 #include "model_bundle.h"
@@ -92,6 +93,72 @@ class TestCli : public QObject {
     QCOMPARE(runCfx({"data", "check", "--data", copy}), 1);
     QCOMPARE(runCfx({"data", "check", "--data", path("nowhere")}), 1);
     QCOMPARE(runCfx({"data"}), 2);
+  }
+
+  // The importer from the command line: a folder of PNGs with per-structure masks taken from a
+  // phantom data set's label maps, merged with itself under another name, checked; bad layouts
+  // and options are refused with a message; a PNG becomes a DICOM study with sex and age.
+  void dataImportCommands() {
+    const auto graph = cfx::phantom::PhantomScm::graph();
+    const auto manifest = cfx::data::readManifest(data_ + "/manifest.csv", graph);
+    const fs::path source = path("layout");
+    for (const char* d : {"png", "heart", "right", "left"}) fs::create_directories(source / d);
+    for (const auto& row : manifest.rows) {
+      fs::copy_file(row.image, source / "png" / (row.id + ".png"));
+      const cfx::LabelMap labels = cfx::io::readLabelPng(row.mask);
+      for (const auto& [dir, label] :
+           std::vector<std::pair<std::string, int>>{{"right", 1}, {"left", 2}, {"heart", 3}}) {
+        cfx::LabelMap mask(labels.width, labels.height, 0);
+        for (size_t p = 0; p < labels.pixels.size(); ++p)
+          mask.pixels[p] = labels.pixels[p] == label ? 255 : 0;
+        cfx::io::writeLabelPng((source / dir / (row.id + ".png")).string(), mask);
+      }
+    }
+    const std::string imported = path("imported");
+    QCOMPARE(
+        runCfx({"data", "import", "folder", (source / "png").string(), "--mask",
+                "heart_area=" + (source / "heart").string(), "--mask",
+                "right_lung_area=" + (source / "right").string(), "--mask",
+                "left_lung_area=" + (source / "left").string(), "--out", imported, "--size", "64"}),
+        0);
+    QCOMPARE(runCfx({"data", "check", "--data", imported, "--tolerance", "0.0001"}), 0);
+    const auto importedGraph = cfx::data::loadGraphFile(imported + "/graph.json");
+    const auto back = cfx::data::readManifest(imported + "/manifest.csv", importedGraph);
+    QCOMPARE(back.rows.size(), manifest.rows.size());
+    // The same masks give the phantom's areas (its masks match them to a pixel at 64 px).
+    for (const auto& row : back.rows) {
+      const auto original = std::find_if(manifest.rows.begin(), manifest.rows.end(),
+                                         [&](const auto& r) { return r.id == row.id; });
+      QVERIFY(std::abs(row.attributes.at("heart_area") - original->attributes.at("heart_area")) <
+              0.05);  // 2 pixels
+    }
+    QVERIFY(fs::exists(imported + "/import_report.png"));
+    const std::string copy = path("imported-again");
+    fs::copy(imported, copy, fs::copy_options::recursive);
+    QCOMPARE(runCfx({"data", "merge", imported, copy, "--out", path("merged")}), 0);
+    QCOMPARE(cfx::data::readManifest(path("merged") + "/manifest.csv",
+                                     cfx::data::loadGraphFile(path("merged") + "/graph.json"))
+                 .rows.size(),
+             2 * manifest.rows.size());
+    QCOMPARE(runCfx({"data", "import", "zip", (source / "png").string(), "--out", path("x")}), 2);
+    QCOMPARE(runCfx({"data", "import", "folder", (source / "png").string(), "--mask",
+                     "liver=" + (source / "heart").string(), "--out", path("x")}),
+             2);
+    QCOMPARE(runCfx({"data", "import", "nlm-tb", (source / "png").string(), "--out", path("x")}),
+             1);
+    QVERIFY(!fs::exists(path("x") + "/manifest.csv"));
+
+    const std::string dicom = path("study.dcm");
+    QCOMPARE(runCfx({"data", "to-dicom", "--image", manifest.rows[0].image, "--out", dicom, "--sex",
+                     "F", "--age", "57"}),
+             0);
+    const auto study = cfx::io::readDicom(dicom);
+    QCOMPARE(*study.metadata.patientSex, 'F');
+    QCOMPARE(*study.metadata.patientAgeYears, 57.0);
+    QCOMPARE(study.image.width, 64);
+    QCOMPARE(runCfx({"data", "to-dicom", "--image", manifest.rows[0].image, "--out",
+                     manifest.rows[0].image}),
+             2);
   }
 
   void refusesToOverwrite() {
@@ -284,8 +351,8 @@ class TestCli : public QObject {
     // Sex and age a PNG does not record: refused without predictors in the model folder ...
     const std::string estimatedOut = path("cf_estimated");
     const std::vector<std::string> withoutAttributes = {
-        "counterfactual", "--model", model, "--image", manifest.rows[0].image, "--out",
-        estimatedOut,     "--threads", "1"};
+        "counterfactual", "--model",    model,       "--image", manifest.rows[0].image,
+        "--out",          estimatedOut, "--threads", "1"};
     QCOMPARE(runCfx(withoutAttributes), 1);
     QVERIFY(!fs::exists(estimatedOut + "/counterfactual.json"));
     // ... and with them estimated from the image, and said so.

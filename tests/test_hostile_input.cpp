@@ -76,7 +76,7 @@ class TestHostileInput : public QObject {
   Q_OBJECT
   QTemporaryDir dir_;
   const std::string model_ = CFX_SOURCE_DIR "/models/phantom";
-  const std::string sample_ = CFX_SOURCE_DIR "/resources/samples/phantom_s0.dcm";
+  const std::string sample_ = CFX_SOURCE_DIR "/resources/samples/phantom/phantom_s0.dcm";
 
   std::string path(const std::string& name) const {
     return dir_.filePath(name.c_str()).toStdString();

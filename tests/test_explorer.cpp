@@ -26,7 +26,7 @@ using namespace cfx;
 class TestExplorer : public QObject {
   Q_OBJECT
   const QString model_ = CFX_SOURCE_DIR "/models/phantom";
-  const QString sample_ = CFX_SOURCE_DIR "/resources/samples/phantom_s0.dcm";
+  const QString sample_ = CFX_SOURCE_DIR "/resources/samples/phantom/phantom_s0.dcm";
   QTemporaryDir dir_;
   std::unique_ptr<ui::MainWindow> window_;
 

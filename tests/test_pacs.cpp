@@ -60,7 +60,7 @@ class TestPacs : public QObject {
   std::string seriesStudy_, seriesUid_;  // a series of three instances
   std::vector<std::string> seriesSopUids_;
   std::string colourStudy_;
-  std::string sample_ = CFX_SOURCE_DIR "/resources/samples/phantom_s0.dcm";
+  std::string sample_ = CFX_SOURCE_DIR "/resources/samples/phantom/phantom_s0.dcm";
 
   // Three instances of one series (from a bundled sample, new SOP UIDs), in their own study.
   std::vector<std::string> makeSeries(const fs::path& folder) {
@@ -71,7 +71,7 @@ class TestPacs : public QObject {
     std::vector<std::string> files;
     for (int i = 0; i < 3; ++i) {
       DcmFileFormat file;
-      if (file.loadFile(CFX_SOURCE_DIR "/resources/samples/phantom_s1.dcm").bad()) return {};
+      if (file.loadFile(CFX_SOURCE_DIR "/resources/samples/phantom/phantom_s1.dcm").bad()) return {};
       DcmDataset& ds = *file.getDataset();
       const std::string sop = dcmGenerateUniqueIdentifier(uid, SITE_INSTANCE_UID_ROOT);
       ds.putAndInsertString(DCM_StudyInstanceUID, seriesStudy_.c_str());
@@ -135,7 +135,7 @@ class TestPacs : public QObject {
     QCOMPARE(int(files.size()), 3);
     files.push_back(makeColourStudy(root));
     for (const char* name : {"phantom_s0.dcm", "phantom_s2.dcm"})
-      files.push_back(std::string(CFX_SOURCE_DIR "/resources/samples/") + name);
+      files.push_back(std::string(CFX_SOURCE_DIR "/resources/samples/phantom/") + name);
     pacs::PacsClient client(server_->node());
     QElapsedTimer clock;
     clock.start();
@@ -215,7 +215,7 @@ class TestPacs : public QObject {
         // The pixels arrive as they were sent.
         const auto got = io::readRadiograph(file).image;
         const auto sent =
-            io::readRadiograph(CFX_SOURCE_DIR "/resources/samples/phantom_s1.dcm").image;
+            io::readRadiograph(CFX_SOURCE_DIR "/resources/samples/phantom/phantom_s1.dcm").image;
         QCOMPARE(got.width, sent.width);
         QVERIFY(got.pixels == sent.pixels);
       }

@@ -39,7 +39,7 @@ class TestPacsDialog : public QObject {
     }
     pacs::PacsClient client(server_->node());
     for (const char* name : {"phantom_s0.dcm", "phantom_s1.dcm"})
-      client.store(std::string(CFX_SOURCE_DIR "/resources/samples/") + name);
+      client.store(std::string(CFX_SOURCE_DIR "/resources/samples/phantom/") + name);
     pacs::StudyQuery query;
     query.patientId = "s000000";
     sampleStudy_ = client.findStudies(query).at(0).studyInstanceUid;

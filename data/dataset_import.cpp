@@ -135,7 +135,9 @@ ImportSummary writeImportedDataset(const LayoutScan& scan, const ImportOptions& 
       if (int(gallery.size()) < kGalleryCases) {
         RgbImage tile = report::contourOverlay(image, labels, std::max(1, 160 / options.size),
                                                report::defaultStructureStyles());
-        report::caption(tile, source.id.substr(0, 22));
+        // Long ids (DICOM UIDs) differ at their end.
+        const std::string& id = source.id;
+        report::caption(tile, id.size() > 22 ? ".." + id.substr(id.size() - 20) : id);
         gallery.push_back(std::move(tile));
       }
     }

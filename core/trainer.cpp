@@ -12,6 +12,11 @@
 #include "validation_error.h"
 
 namespace cfx {
+
+double emaDecayAt(double decay, int64_t step) {
+  return std::min(decay, double(1 + step) / double(10 + step));
+}
+
 namespace fs = std::filesystem;
 namespace {
 
@@ -235,8 +240,8 @@ TrainingOutcome train(torch::nn::Module& model, const TrainingOptions& options,
       }
       optimizer.step(learningRate);
       torch::NoGradGuard noGrad;
-      for (auto& [name, p] : parameters)
-        ema[name].mul_(options.emaDecay).add_(p.detach(), 1.0 - options.emaDecay);
+      const double decay = emaDecayAt(options.emaDecay, step);
+      for (auto& [name, p] : parameters) ema[name].mul_(decay).add_(p.detach(), 1.0 - decay);
     }
     ++step;
 

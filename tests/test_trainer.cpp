@@ -81,6 +81,22 @@ class TestTrainer : public QObject {
              qPrintable(QString::fromStdString(metrics.back().dump())));
   }
 
+  // A slow EMA (0.999) still ships the trained weights after a short run: its decay warms up.
+  void emaForgetsTheInitialWeightsInShortRuns() {
+    QCOMPARE(emaDecayAt(0.999, 0), 0.1);
+    QCOMPARE(emaDecayAt(0.999, 90), 0.91);
+    QCOMPARE(emaDecayAt(0.999, 100000), 0.999);
+    QCOMPARE(emaDecayAt(0.8, 100), 0.8);
+    torch::manual_seed(1);
+    Tiny model;
+    auto o = options(150);
+    o.emaDecay = 0.999;
+    train(*model, o, regression(model), path("slow-ema"));
+    // Without the warm-up 0.999^150 = 86 % of the shipped weights would be the initial ones.
+    QVERIFY2(readMetrics(path("slow-ema")).back()["weight_error"].get<double>() < 0.1,
+             qPrintable(QString::fromStdString(readMetrics(path("slow-ema")).back().dump())));
+  }
+
   // An interrupted and resumed run ends exactly where an uninterrupted one does.
   void resumeEqualsUninterrupted() {
     torch::manual_seed(2);

@@ -1,7 +1,7 @@
 #include "counterfactual_engine.h"
 
-#include <chrono>
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 
 #include "image_mechanism.h"

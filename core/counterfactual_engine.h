@@ -7,10 +7,10 @@
 #include <vector>
 
 #include "hvae.h"
-#include "predictor.h"
 #include "intervention.h"
 #include "parent_encoding.h"
 #include "precision.h"
+#include "predictor.h"
 #include "scalar_counterfactual.h"
 #include "scalar_scm.h"
 #include "segmentor.h"

@@ -119,7 +119,7 @@ torch::Tensor ScalarScmImpl::logProb(const torch::Tensor& values) {
 }
 
 ScalarScmImpl::PartialLogProb ScalarScmImpl::partialLogProb(const torch::Tensor& values,
-                                                           const torch::Tensor& observed) {
+                                                            const torch::Tensor& observed) {
   const auto known = ~torch::isnan(values);
   auto usable = observed.defined() ? observed & known : known.clone();
   if (!observed.defined())

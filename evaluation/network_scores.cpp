@@ -32,7 +32,8 @@ SegmentationScores scoreSegmentor(SegmentorImpl& segmentor, const data::ImageSet
       const auto p = predicted == structures[k].label, t = truth == structures[k].label;
       const auto intersection = (p & t).sum({1, 2}).to(torch::kFloat64);
       const auto total = (p.sum({1, 2}) + t.sum({1, 2})).to(torch::kFloat64);
-      dice[k] += (2 * intersection / total.clamp_min(1)).masked_select(labelled).sum().item<double>();
+      dice[k] +=
+          (2 * intersection / total.clamp_min(1)).masked_select(labelled).sum().item<double>();
       const auto softError = (areas.select(1, int64_t(k)) - wanted).masked_select(labelled);
       soft[k] += softError.abs().sum().item<double>();
       bias[k] += softError.sum().item<double>();
@@ -51,15 +52,14 @@ SegmentationScores scoreSegmentor(SegmentorImpl& segmentor, const data::ImageSet
 
 std::string segmentationTable(const SegmentorImpl& segmentor, const SegmentationScores& scores,
                               int64_t n, const std::string& split) {
-  std::string text =
-      formatText("segmentation on %lld %s images\n%-18s %8s %8s %16s %16s %16s\n",
-                 static_cast<long long>(n), split.c_str(), "structure", "labelled", "Dice",
-                 "soft-area MAE", "soft-area bias", "hard-area MAE");
+  std::string text = formatText("segmentation on %lld %s images\n%-18s %8s %8s %16s %16s %16s\n",
+                                static_cast<long long>(n), split.c_str(), "structure", "labelled",
+                                "Dice", "soft-area MAE", "soft-area bias", "hard-area MAE");
   for (size_t k = 0; k < scores.dice.size(); ++k)
     text += formatText("%-18s %8ld %8.4f %13.3f pp %+13.3f pp %13.3f pp\n",
-                       segmentor.config().structures[k].variable.c_str(),
-                       scores.labelledImages[k], scores.dice[k],
-                       scores.softAreaMae[k], scores.softAreaBias[k], scores.hardAreaMae[k]);
+                       segmentor.config().structures[k].variable.c_str(), scores.labelledImages[k],
+                       scores.dice[k], scores.softAreaMae[k], scores.softAreaBias[k],
+                       scores.hardAreaMae[k]);
   return text;
 }
 
@@ -98,7 +98,8 @@ PredictionScores scorePredictor(PredictorImpl& predictor, const data::ImageSet& 
     scores.names.push_back(targets[t].name);
     scores.binary.push_back(targets[t].binary);
     scores.values.push_back(targets[t].binary ? rocAuc(p, truth)
-                          : truth.numel() ? (p - truth).abs().mean().item<double>() : 0.0);
+                            : truth.numel()   ? (p - truth).abs().mean().item<double>()
+                                              : 0.0);
   }
   return scores;
 }

@@ -24,9 +24,10 @@ struct DicomWriteOptions {
 };
 
 // Writes a Secondary Capture image, marked synthetic unless options.synthetic is false
-// (ConversionType SYN, BurnedInAnnotation NO, ImageComments) with new Series and SOP Instance UIDs. Patient and Study are the source's when
-// metadata.dicom is set (so the result files beside its source), otherwise a new Study is made.
-// 16-bit MONOCHROME2. Atomic: the file appears complete or not at all.
+// (ConversionType SYN, BurnedInAnnotation NO, ImageComments) with new Series and SOP Instance UIDs.
+// Patient and Study are the source's when metadata.dicom is set (so the result files beside its
+// source), otherwise a new Study is made. 16-bit MONOCHROME2. Atomic: the file appears complete or
+// not at all.
 void writeDicom(const std::string& path, const GrayImage& image, const RadiographMetadata& metadata,
                 const DicomWriteOptions& options);
 

@@ -47,12 +47,12 @@ RgbImage histogramChart(const std::string& title, const std::vector<double>& val
   const int plotTop = 26, plotBottom = kHeight - kMargin, plotLeft = 8, plotRight = kWidth - 8;
   const double barWidth = double(plotRight - plotLeft) / count;
   for (int b = 0; b < count; ++b) {
-    const int h = tallest ? int(std::lround(double(heights[size_t(b)]) / tallest *
-                                            (plotBottom - plotTop)))
-                          : 0;
+    const int h =
+        tallest ? int(std::lround(double(heights[size_t(b)]) / tallest * (plotBottom - plotTop)))
+                : 0;
     const int x0 = plotLeft + int(b * barWidth), x1 = plotLeft + int((b + 1) * barWidth) - 1;
-    cv::rectangle(canvas, {x0, plotBottom - h}, {std::max(x0, x1 - 1), plotBottom},
-                  {90, 160, 230}, cv::FILLED);
+    cv::rectangle(canvas, {x0, plotBottom - h}, {std::max(x0, x1 - 1), plotBottom}, {90, 160, 230},
+                  cv::FILLED);
     if (!categories.empty()) {
       text(canvas, categories[size_t(b)] + " " + std::to_string(heights[size_t(b)]),
            {x0 + 4, plotBottom + 16});

@@ -60,11 +60,11 @@ Study openStudy(const std::string& path, CounterfactualEngine& engine,
       values[name] = found->second;
       study.estimated.push_back(name);
       const Variable& v = graph.variable(name);
-      study.sources.push_back(
-          name + " estimated from the image (" +
-          (v.categories.empty() ? formatText("%.0f", found->second) + (v.unit.empty() ? "" : " " + v.unit)
-                                : v.categories[size_t(found->second)]) +
-          "; not in the file: give it if known)");
+      study.sources.push_back(name + " estimated from the image (" +
+                              (v.categories.empty() ? formatText("%.0f", found->second) +
+                                                          (v.unit.empty() ? "" : " " + v.unit)
+                                                    : v.categories[size_t(found->second)]) +
+                              "; not in the file: give it if known)");
     }
   }
   auto segmentation = engine.segment(study.tensor);

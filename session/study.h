@@ -19,7 +19,7 @@ struct Study {
   GrayImage factual;     // model size, [0, 1]
   torch::Tensor tensor;  // [1, 1, S, S] in [-1, 1]
   std::map<std::string, double> observed;
-  std::vector<std::string> sources;  // e.g. "age from PatientAge"
+  std::vector<std::string> sources;    // e.g. "age from PatientAge"
   std::vector<std::string> estimated;  // variables the predictors estimated (not in the file)
   std::map<std::string, double> measuredFactual;
   torch::Tensor labelsFactual;  // [S, S] uint8: the segmentor's label map of `factual`

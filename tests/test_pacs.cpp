@@ -71,7 +71,8 @@ class TestPacs : public QObject {
     std::vector<std::string> files;
     for (int i = 0; i < 3; ++i) {
       DcmFileFormat file;
-      if (file.loadFile(CFX_SOURCE_DIR "/resources/samples/phantom/phantom_s1.dcm").bad()) return {};
+      if (file.loadFile(CFX_SOURCE_DIR "/resources/samples/phantom/phantom_s1.dcm").bad())
+        return {};
       DcmDataset& ds = *file.getDataset();
       const std::string sop = dcmGenerateUniqueIdentifier(uid, SITE_INSTANCE_UID_ROOT);
       ds.putAndInsertString(DCM_StudyInstanceUID, seriesStudy_.c_str());

@@ -152,7 +152,8 @@ StageResult fineTune(const FineTuningOptions& options, WorkMonitor& monitor) {
 
   const auto val = hvaeLossOn(*hvae, valImages, valParents, stage.device);
   nlohmann::json scores = {{"val_bits_per_dim", val.bitsPerDim()}};
-  result.report = formatText("fine-tuned (%s): val NELBO %.4f bits/dim", guidanceName(config.guidance).c_str(), val.bitsPerDim());
+  result.report = formatText("fine-tuned (%s): val NELBO %.4f bits/dim",
+                             guidanceName(config.guidance).c_str(), val.bitsPerDim());
   if (!stage.manifest.split("test").empty()) {
     data::ImageSet testSet = loadSplit(stage, "test", false, monitor);
     imputeUnknownAttributes(stage, testSet, "test", pretrained, monitor);

@@ -59,9 +59,9 @@ StageResult trainHvae(const HvaeTrainingOptions& options, WorkMonitor& monitor) 
   if (!stage.manifest.split("test").empty()) {  // the test split is optional
     data::ImageSet testSet = loadSplit(stage, "test", false, monitor);
     imputeUnknownAttributes(stage, testSet, "test", options.modelDir, monitor);
-    losses.emplace_back("test", hvaeLossOn(*hvae, quantise(testSet.images),
-                                           encoding.encode(testSet.attributes, stage.graph),
-                                           stage.device));
+    losses.emplace_back("test",
+                        hvaeLossOn(*hvae, quantise(testSet.images),
+                                   encoding.encode(testSet.attributes, stage.graph), stage.device));
   }
   result.report =
       formatText("%-6s %14s %14s %14s\n", "split", "NELBO bits/dim", "NLL bits/dim", "KL bits/dim");

@@ -9,8 +9,8 @@
 
 #include "dataset_tensors.h"
 #include "image_set.h"
-#include "stage.h"
 #include "model_bundle.h"
+#include "stage.h"
 #include "text_format.h"
 
 namespace cfx::training {
@@ -43,10 +43,10 @@ StageResult trainScm(const ScmTrainingOptions& options, WorkMonitor& monitor) {
 
   torch::manual_seed(options.seed);  // initial weights
   // Statistics of the observed values only: estimates do not set the normalisation.
-  ScalarScm scm(graph, options.network,
-                ScalarScmImpl::computeStatistics(
-                    graph, torch::where(trainObserved, trainSet,
-                                        torch::full_like(trainSet, std::nan("")))));
+  ScalarScm scm(
+      graph, options.network,
+      ScalarScmImpl::computeStatistics(
+          graph, torch::where(trainObserved, trainSet, torch::full_like(trainSet, std::nan("")))));
 
   TrainingOptions schedule;
   schedule.steps = options.steps;
@@ -77,7 +77,8 @@ StageResult trainScm(const ScmTrainingOptions& options, WorkMonitor& monitor) {
   hooks.validate = [&] {
     torch::NoGradGuard noGrad;
     return std::map<std::string, double>{
-        {"val_log_likelihood", meanLogLikelihood(validation, validationObserved).sum().item<double>()}};
+        {"val_log_likelihood",
+         meanLogLikelihood(validation, validationObserved).sum().item<double>()}};
   };
   hooks.progress = [&](const TrainingProgress& p) {
     char detail[96];
@@ -87,8 +88,9 @@ StageResult trainScm(const ScmTrainingOptions& options, WorkMonitor& monitor) {
   StageResult result;
   const auto start = std::chrono::steady_clock::now();
   const std::string runDir = options.modelDir + "/runs/scm";
-  const std::string fingerprint = dataFingerprint(
-      options.dataDir, options.graphPath.empty() ? options.dataDir + "/graph.json" : options.graphPath);
+  const std::string fingerprint =
+      dataFingerprint(options.dataDir, options.graphPath.empty() ? options.dataDir + "/graph.json"
+                                                                 : options.graphPath);
   claimRunFolder(runDir, fingerprint);
   if (!trainMonitored(*scm, schedule, hooks, runDir, "train scm", monitor)) return result;
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -122,17 +124,17 @@ StageResult trainScm(const ScmTrainingOptions& options, WorkMonitor& monitor) {
   };
   result.report += formatText("%-18s %s %s\n", "total", cell(total(valLl), 0).c_str(),
                               cell(total(testLl), 0).c_str());
-  ModelBundle::saveComponent(options.modelDir, "scm", scm->toJson(), moduleWeights(*scm),
-                             {{"command", options.command},
-                              {"data", std::filesystem::absolute(options.dataDir).string()},
-                              {"training", schedule.toJson()},
-                              {"batch", batch},
-                              {"train_subjects", trainSet.size(0)},
-                              {"seconds", result.seconds},
-                              {"held_out_log_likelihood", heldOut},
-                              {"data_fingerprint", fingerprint},
-                              {"imputed", stage.imputed.is_null() ? nlohmann::json::object()
-                                                                  : stage.imputed}});
+  ModelBundle::saveComponent(
+      options.modelDir, "scm", scm->toJson(), moduleWeights(*scm),
+      {{"command", options.command},
+       {"data", std::filesystem::absolute(options.dataDir).string()},
+       {"training", schedule.toJson()},
+       {"batch", batch},
+       {"train_subjects", trainSet.size(0)},
+       {"seconds", result.seconds},
+       {"held_out_log_likelihood", heldOut},
+       {"data_fingerprint", fingerprint},
+       {"imputed", stage.imputed.is_null() ? nlohmann::json::object() : stage.imputed}});
   result.report += formatText("saved the SCM to %s/model.json (%.1f s)\n", options.modelDir.c_str(),
                               result.seconds);
   result.completed = true;

@@ -4,9 +4,9 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "atomic_file.h"
 #include "dataset_tensors.h"
 #include "device.h"
-#include "atomic_file.h"
 #include "file_limits.h"
 #include "model_bundle.h"
 #include "sha256.h"
@@ -61,8 +61,10 @@ void imputeUnknownAttributes(Stage& stage, data::ImageSet& set, const std::strin
   std::string counts;
   for (const auto& [name, count] : imputation.counts)
     if (count > 0) counts += (counts.empty() ? "" : ", ") + name + " " + std::to_string(count);
-  monitor.note(split + ": estimated unknown values (" + counts + ") with the segmentor and "
-               "predictors of " + modelDir);
+  monitor.note(split + ": estimated unknown values (" + counts +
+               ") with the segmentor and "
+               "predictors of " +
+               modelDir);
   stage.imputed[split] = imputation.counts;
 }
 
@@ -123,18 +125,18 @@ bool runTraining(torch::nn::Module& model, const Stage& stage, TrainingHooks hoo
 void saveStage(const std::string& modelDir, const std::string& component,
                const nlohmann::json& config, torch::nn::Module& network, const Stage& stage,
                double seconds, const nlohmann::json& validation) {
-  ModelBundle::saveComponent(modelDir, component, config, moduleWeights(network),
-                             {{"command", stage.command},
-                              {"data", std::filesystem::absolute(stage.dataDir).string()},
-                              {"training", stage.options.toJson()},
-                              {"batch", stage.batch},
-                              {"seconds", seconds},
-                              {"threads", torch::get_num_threads()},
-                              {"device", describeDevice(stage.device)},
-                              {"validation", validation},
-                              {"data_fingerprint", stage.fingerprint},
-                              {"imputed", stage.imputed.is_null() ? nlohmann::json::object()
-                                                                  : stage.imputed}});
+  ModelBundle::saveComponent(
+      modelDir, component, config, moduleWeights(network),
+      {{"command", stage.command},
+       {"data", std::filesystem::absolute(stage.dataDir).string()},
+       {"training", stage.options.toJson()},
+       {"batch", stage.batch},
+       {"seconds", seconds},
+       {"threads", torch::get_num_threads()},
+       {"device", describeDevice(stage.device)},
+       {"validation", validation},
+       {"data_fingerprint", stage.fingerprint},
+       {"imputed", stage.imputed.is_null() ? nlohmann::json::object() : stage.imputed}});
 }
 
 }  // namespace cfx::training

@@ -5,8 +5,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "causal_graph.h"
 #include "attribute_imputation.h"
+#include "causal_graph.h"
 #include "image_set.h"
 #include "manifest.h"
 #include "trainer.h"
@@ -36,7 +36,7 @@ struct Stage {
   TrainingOptions options;
   int64_t batch = 0;
   std::string dataDir, command;
-  nlohmann::json imputed;  // per split, how many values of each variable were estimated
+  nlohmann::json imputed;   // per split, how many values of each variable were estimated
   std::string fingerprint;  // dataFingerprint of the stage's data
 };
 

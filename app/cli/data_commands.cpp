@@ -9,8 +9,8 @@
 #include "dataset_check.h"
 #include "dataset_merge.h"
 #include "dicom_io.h"
-#include "radiograph_reader.h"
 #include "import_layouts.h"
+#include "radiograph_reader.h"
 
 namespace cfx::cli {
 namespace {
@@ -174,10 +174,11 @@ int merge(const std::vector<std::string>& arguments) {
 }
 
 int toDicom(const std::vector<std::string>& arguments) {
-  ArgumentParser parser("cfx data to-dicom",
-                        "Write a radiograph (PNG, JPEG or DICOM) as a DICOM Secondary Capture image\n"
-                        "with the patient's sex and age, e.g. to open a public data set's image as a\n"
-                        "study. Not marked synthetic: it is the radiograph itself.");
+  ArgumentParser parser(
+      "cfx data to-dicom",
+      "Write a radiograph (PNG, JPEG or DICOM) as a DICOM Secondary Capture image\n"
+      "with the patient's sex and age, e.g. to open a public data set's image as a\n"
+      "study. Not marked synthetic: it is the radiograph itself.");
   parser.required("image", "FILE", "the radiograph")
       .required("out", "FILE.dcm", "the DICOM file to write (never the input)")
       .option("sex", "M|F", "PatientSex")
@@ -196,9 +197,8 @@ int toDicom(const std::vector<std::string>& arguments) {
     throw UsageError("--sex must be M or F");
   if (parser.has("age")) meta.patientAgeYears = parser.getNumber("age");
   meta.dicom = io::DicomIdentity{};
-  meta.dicom->patientId = parser.has("patient-id")
-                              ? parser.get("patient-id")
-                              : std::filesystem::path(in).stem().string();
+  meta.dicom->patientId = parser.has("patient-id") ? parser.get("patient-id")
+                                                   : std::filesystem::path(in).stem().string();
   meta.dicom->patientName = meta.dicom->patientId;
   io::writeDicom(out, radiograph.image, meta,
                  {"CHEST PA", parser.get("description"), false, 1, false});

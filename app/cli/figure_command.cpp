@@ -23,9 +23,9 @@ int runFigureCommand(const std::vector<std::string>& arguments) {
   declareRuntimeOptions(parser);
   if (!parser.parse(arguments)) return 0;
   const torch::Device device = applyRuntimeOptions(parser);
-  const RgbImage figure = evaluation::counterfactualFigure(
-      parser.get("model"), parser.get("data"), parser.getInteger("subjects", 1, 32), device,
-      parser.get("split"));
+  const RgbImage figure = evaluation::counterfactualFigure(parser.get("model"), parser.get("data"),
+                                                           parser.getInteger("subjects", 1, 32),
+                                                           device, parser.get("split"));
   io::writeRgbPng(parser.get("out"), figure);
   std::printf("wrote %s (%dx%d)\n", parser.get("out").c_str(), figure.width, figure.height);
   return 0;

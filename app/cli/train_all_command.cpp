@@ -50,8 +50,7 @@ std::string recordedFingerprint(const std::string& modelDir, const std::string& 
 void checkSameData(const std::string& modelDir, const std::string& component,
                    const std::string& dataDir) {
   const std::string recorded = recordedFingerprint(modelDir, component);
-  if (!recorded.empty() &&
-      recorded != training::dataFingerprint(dataDir, dataDir + "/graph.json"))
+  if (!recorded.empty() && recorded != training::dataFingerprint(dataDir, dataDir + "/graph.json"))
     throw ValidationError(modelDir + "/model.json", component,
                           "was trained on other data than " + dataDir +
                               "; give another --out (or --pretrained) folder to train on these "
@@ -68,8 +67,9 @@ int runTrainAll(const std::vector<std::string>& arguments) {
       "whose component exists is skipped; an interrupted stage resumes from its checkpoint, so\n"
       "running the same command again continues where it stopped. The defaults reproduce\n"
       "models/phantom.");
-  parser.required("data", "DIR",
-                  "data set at the model's image size (e.g. 128 px; a phantom or an imported one)")
+  parser
+      .required("data", "DIR",
+                "data set at the model's image size (e.g. 128 px; a phantom or an imported one)")
       .option("scm-data", "DIR",
               "data set for the scalar SCM (only the table is used; default DIR)")
       .required("out", "MODEL_DIR", "the fine-tuned model folder")

@@ -13,56 +13,6 @@ namespace cfx::data {
 namespace fs = std::filesystem;
 namespace {
 
-// A table read from a CSV with a header: rows of named fields.
-struct CsvTable {
-  std::string path;
-  std::vector<std::string> header;
-  std::vector<std::vector<std::string>> rows;
-  std::vector<int> lines;
-
-  int column(const std::vector<std::string>& names) const {
-    for (const auto& name : names) {
-      const auto it = std::find(header.begin(), header.end(), name);
-      if (it != header.end()) return int(it - header.begin());
-    }
-    return -1;
-  }
-  int require(const std::vector<std::string>& names) const {
-    const int c = column(names);
-    if (c < 0) {
-      std::string list;
-      for (const auto& n : names) list += (list.empty() ? "'" : " or '") + n + "'";
-      throw io::IoError(path, "line 1", "no column " + list);
-    }
-    return c;
-  }
-};
-
-CsvTable readCsv(const std::string& path, LayoutScan& scan) {
-  CsvTable table;
-  table.path = path;
-  std::istringstream in(readText(path));
-  std::string line;
-  if (!std::getline(in, line)) throw io::IoError(path, "line 1", "empty file");
-  if (line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);
-  bool ok = true;
-  table.header = splitCsvRecord(line, ok);
-  for (int number = 2; std::getline(in, line); ++number) {
-    if (line.empty() || line == "\r") continue;
-    auto fields = splitCsvRecord(line, ok);
-    if (!ok || fields.size() != table.header.size()) {
-      scan.skipped.emplace_back(path + " line " + std::to_string(number),
-                                "malformed row (" + std::to_string(fields.size()) +
-                                    " fields, expected " + std::to_string(table.header.size()) +
-                                    ")");
-      continue;
-    }
-    table.rows.push_back(std::move(fields));
-    table.lines.push_back(number);
-  }
-  return table;
-}
-
 // The key that joins an image to its metadata across data sets: the last three components of
 // its path without the extension (unique in CheXpert's patient/study/view layout, and simply the
 // file's stem where stems are unique).
@@ -93,13 +43,13 @@ std::map<std::string, std::map<std::string, double>> readMetadata(const Chexmask
   if (layout.metadata.empty())
     throw io::IoError("cfx data import chexmask", "--metadata",
                       "the " + format + " metadata CSV is needed for sex and age");
-  const CsvTable table = readCsv(layout.metadata, scan);
+  const CsvTable table = readCsvTable(layout.metadata, scan);
   std::map<std::string, std::map<std::string, double>> patients;  // MIMIC: by subject_id
   if (format == "mimic") {
     if (layout.patients.empty())
       throw io::IoError("cfx data import chexmask", "--patients",
                         "MIMIC needs MIMIC-IV's patients.csv (subject_id, gender, anchor_age)");
-    const CsvTable p = readCsv(layout.patients, scan);
+    const CsvTable p = readCsvTable(layout.patients, scan);
     const int subject = p.require({"subject_id"}), gender = p.require({"gender"}),
               age = p.require({"anchor_age"});
     for (const auto& row : p.rows) {
@@ -202,7 +152,7 @@ std::string encodeChexmaskRle(const LabelMap& mask) {
 
 LayoutScan scanChexmaskLayout(const ChexmaskLayout& layout) {
   LayoutScan scan;
-  const CsvTable masks = readCsv(layout.masksCsv, scan);
+  const CsvTable masks = readCsvTable(layout.masksCsv, scan);
   const int id = masks.require({"ImageID", "dicom_id", "Image Index", "Path", "image_id"});
   const int right = masks.require({"Right Lung"}), left = masks.require({"Left Lung"}),
             heart = masks.column({"Heart"}), height = masks.require({"Height"}),

@@ -35,17 +35,9 @@ void addSplitLungs(ImportedCase& c, const std::string& maskPath) {
 std::map<std::string, std::map<std::string, double>> readAttributeTable(const FolderLayout& layout,
                                                                         LayoutScan& scan) {
   std::map<std::string, std::map<std::string, double>> table;
-  std::istringstream in(readText(layout.attributes));
-  std::string line;
-  if (!std::getline(in, line)) throw io::IoError(layout.attributes, "line 1", "empty file");
-  if (line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);
-  bool ok = true;
-  const auto header = splitCsvRecord(line, ok);
-  const auto find = [&](const std::string& name) {
-    const auto it = std::find(header.begin(), header.end(), name);
-    return it == header.end() ? -1 : int(it - header.begin());
-  };
-  const int id = find(layout.idColumn), sex = find(layout.sexColumn), age = find(layout.ageColumn);
+  const CsvTable csv = readCsvTable(layout.attributes, scan);
+  const int id = csv.column({layout.idColumn}), sex = csv.column({layout.sexColumn}),
+            age = csv.column({layout.ageColumn});
   if (id < 0)
     throw io::IoError(layout.attributes, "line 1",
                       "no column '" + layout.idColumn + "' (the image's file name or stem)");
@@ -53,22 +45,14 @@ std::map<std::string, std::map<std::string, double>> readAttributeTable(const Fo
     throw io::IoError(
         layout.attributes, "line 1",
         "neither a '" + layout.sexColumn + "' nor an '" + layout.ageColumn + "' column");
-  for (int number = 2; std::getline(in, line); ++number) {
-    if (line.empty() || line == "\r") continue;
-    const auto fields = splitCsvRecord(line, ok);
-    const std::string where = layout.attributes + " line " + std::to_string(number);
-    if (!ok || fields.size() != header.size()) {
-      scan.skipped.emplace_back(where, "malformed row (" + std::to_string(fields.size()) +
-                                           " fields, expected " + std::to_string(header.size()) +
-                                           ")");
-      continue;
-    }
+  for (size_t r = 0; r < csv.rows.size(); ++r) {
+    const auto& fields = csv.rows[r];
     auto& row = table[fs::path(fields[size_t(id)]).stem().string()];
     try {
       if (sex >= 0 && !fields[size_t(sex)].empty()) row["sex"] = parseSex(fields[size_t(sex)]);
       if (age >= 0 && !fields[size_t(age)].empty()) row["age"] = parseAge(fields[size_t(age)]);
     } catch (const std::exception& e) {
-      scan.skipped.emplace_back(where,
+      scan.skipped.emplace_back(layout.attributes + " line " + std::to_string(csv.lines[r]),
                                 std::string(e.what()) + " (the row's values are left unknown)");
       row.clear();
     }

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "csv_record.h"
 #include "file_limits.h"
 #include "io_error.h"
 #include "png_io.h"
@@ -85,6 +86,49 @@ std::map<std::string, std::string> filesByStem(const std::string& dir, const std
     files[stem] = path.string();
   }
   return files;
+}
+
+int CsvTable::column(const std::vector<std::string>& names) const {
+  for (const auto& name : names) {
+    const auto it = std::find(header.begin(), header.end(), name);
+    if (it != header.end()) return int(it - header.begin());
+  }
+  return -1;
+}
+
+int CsvTable::require(const std::vector<std::string>& names) const {
+  const int c = column(names);
+  if (c < 0) {
+    std::string list;
+    for (const auto& n : names) list += (list.empty() ? "'" : " or '") + n + "'";
+    throw io::IoError(path, "line 1", "no column " + list);
+  }
+  return c;
+}
+
+CsvTable readCsvTable(const std::string& path, LayoutScan& scan) {
+  CsvTable table;
+  table.path = path;
+  std::istringstream in(readText(path));
+  std::string line;
+  if (!std::getline(in, line)) throw io::IoError(path, "line 1", "empty file");
+  if (line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);
+  bool ok = true;
+  table.header = splitCsvRecord(line, ok);
+  for (int number = 2; std::getline(in, line); ++number) {
+    if (line.empty() || line == "\r") continue;
+    auto fields = splitCsvRecord(line, ok);
+    if (!ok || fields.size() != table.header.size()) {
+      scan.skipped.emplace_back(path + " line " + std::to_string(number),
+                                "malformed row (" + std::to_string(fields.size()) +
+                                    " fields, expected " + std::to_string(table.header.size()) +
+                                    ")");
+      continue;
+    }
+    table.rows.push_back(std::move(fields));
+    table.lines.push_back(number);
+  }
+  return table;
 }
 
 }  // namespace cfx::data

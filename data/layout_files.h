@@ -20,6 +20,23 @@ std::string readText(const std::string& path);
 ImportedCase readImage(const std::string& path);
 // A mask for `c`: another resolution is fine (it is resized with the image), another shape not.
 void checkSameSize(const ImportedCase& c, const LabelMap& mask, const std::string& maskPath);
+// A CSV with a header row, as the layouts' metadata files come: rows of fields by column.
+struct CsvTable {
+  std::string path;
+  std::vector<std::string> header;
+  std::vector<std::vector<std::string>> rows;
+  std::vector<int> lines;
+
+  // The first of `names` that is a column, or -1.
+  int column(const std::vector<std::string>& names) const;
+  // The same, or an IoError naming the file and the columns looked for.
+  int require(const std::vector<std::string>& names) const;
+};
+
+// Reads `path`; a row with the wrong number of fields or an open quote is skipped with its line
+// (in `scan`), not fatal.
+CsvTable readCsvTable(const std::string& path, LayoutScan& scan);
+
 // A binary mask from a PNG (8-bit grey, non-zero inside).
 LabelMap readMask(const std::string& path);
 

@@ -1,6 +1,9 @@
-// libFuzzer harness: the PNG readers (radiographs and label maps) from bytes.
+// libFuzzer harness: the image readers from bytes: PNG (radiographs and label maps), GIF masks
+// and JPEG radiographs (the corpus is shared: each reader meets the others' files too).
 #include <vector>
 
+#include "gif_decoder.h"
+#include "jpeg_io.h"
 #include "png_io.h"
 #include "validation_error.h"
 
@@ -12,6 +15,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   try {
     cfx::io::decodeLabelPng(bytes, "input.png");
+  } catch (const cfx::ValidationError&) {
+  }
+  try {
+    cfx::io::decodeGifLuminance(bytes, "input.gif");
+  } catch (const cfx::ValidationError&) {
+  }
+  try {
+    cfx::io::decodeGrayJpeg(bytes, "input.jpg");
   } catch (const cfx::ValidationError&) {
   }
   return 0;

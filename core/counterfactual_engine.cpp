@@ -132,16 +132,13 @@ std::map<std::string, double> CounterfactualEngine::estimateAttributes(const tor
   if (!predictors_) return estimates;
   c10::InferenceMode inference;
   const auto input = image.dim() == 2 ? image.view({1, 1, image.size(0), image.size(1)}) : image;
-  const auto predicted = predictors_->predict(input.to(options_.device)).cpu();
+  const auto estimated = predictors_->estimate(input.to(options_.device), graph()).cpu();
   const auto& targets = predictors_->config().targets;
   for (size_t t = 0; t < targets.size(); ++t) {
     const auto index = graph().indexOf(targets[t].name);
-    if (!index) continue;
-    const Variable& v = graph().variables()[*index];
-    if (v.maskLabel) continue;  // areas come from the segmentor
-    double value = predicted[0][int64_t(t)].item<double>();
-    if (v.kind != VariableKind::Continuous) value = std::round(value);
-    estimates[v.name] = std::clamp(value, v.min, v.max);
+    // Areas come from the segmentor.
+    if (index && !graph().variables()[*index].maskLabel)
+      estimates[targets[t].name] = estimated[0][int64_t(t)].item<double>();
   }
   return estimates;
 }

@@ -70,6 +70,19 @@ torch::Tensor PredictorImpl::predict(const torch::Tensor& images) {
   return torch::where(binary_ > 0, torch::sigmoid(out), out * std_ + mean_);
 }
 
+torch::Tensor PredictorImpl::estimate(const torch::Tensor& images, const CausalGraph& graph) {
+  auto values = predict(images);
+  for (size_t t = 0; t < config_.targets.size(); ++t) {
+    const auto index = graph.indexOf(config_.targets[t].name);
+    if (!index) continue;
+    const Variable& v = graph.variables()[*index];
+    auto column = values.select(1, int64_t(t));
+    if (v.kind != VariableKind::Continuous) column.round_();
+    column.clamp_(v.min, v.max);
+  }
+  return values;
+}
+
 torch::Tensor PredictorImpl::loss(const torch::Tensor& outputs,
                                   const torch::Tensor& targets) const {
   // An unknown target (NaN) teaches nothing: its term is zero, in value and gradient.

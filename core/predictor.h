@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "causal_graph.h"
+
 #include "unet.h"
 
 namespace cfx {
@@ -36,6 +38,9 @@ class PredictorImpl : public torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& images);  // [N, T]: normalised values or logits
   // Natural units for continuous targets, probabilities for binary ones. [N, T]
   torch::Tensor predict(const torch::Tensor& images);
+  // predict() as values a graph supports: a discrete variable rounded to its nearest category,
+  // every variable clamped to its range (targets the graph lacks are left as predicted). [N, T]
+  torch::Tensor estimate(const torch::Tensor& images, const CausalGraph& graph);
   // Mean over the batch of: squared error of normalised continuous targets, and binary cross-
   // entropy of binary targets; `targets` [N, T] in natural units (0/1 for binary), NaN where
   // unknown (that term is left out).

@@ -1,5 +1,7 @@
 #include "text_format.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdarg>
 #include <cstdio>
@@ -22,6 +24,12 @@ std::string formatText(const char* format, ...) {
 
 std::string formatCell(double value, const char* spec) {
   return std::isnan(value) ? "-" : formatText(spec, value);
+}
+
+std::string lowerCase(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return char(std::tolower(c)); });
+  return text;
 }
 
 }  // namespace cfx

@@ -10,4 +10,7 @@ std::string formatText(const char* format, ...) __attribute__((format(printf, 1,
 // One number for a table cell: "-" for NaN (a statistic with no samples), else as `spec` says.
 std::string formatCell(double value, const char* spec = "%.3f");
 
+// ASCII lower case, for matching names and units written in any case ("Male", ".IMG", "035Y").
+std::string lowerCase(std::string text);
+
 }  // namespace cfx

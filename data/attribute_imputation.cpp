@@ -75,10 +75,9 @@ Imputation imputeUnknownAttributes(ImageSet& set, const CausalGraph& graph,
                                   "predict it (train the predictors into the model folder first)");
       if (!predicted.defined())
         predicted = overImages(set.images, device, [&](const torch::Tensor& batch) {
-          return predictors->predict(batch);
+          return predictors->estimate(batch, graph);
         });
       estimate = predicted.select(1, *column);
-      if (variable.kind != VariableKind::Continuous) estimate = estimate.round();
     }
     estimate = estimate.to(set.attributes.dtype()).clamp(variable.min, variable.max);
     set.attributes.select(1, int64_t(v))

@@ -6,19 +6,15 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "text_format.h"
+
 namespace cfx::data {
 namespace {
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return char(std::tolower(c)); });
-  return s;
-}
 
 // An age with an optional unit: years unless it says months, weeks or days.
 double ageValue(const std::string& number, const std::string& unit) {
   const double value = std::stod(number);
-  const std::string u = lower(unit);
+  const std::string u = lowerCase(unit);
   if (u.empty() || u[0] == 'y') return value;
   if (u[0] == 'm') return value / 12.0;
   if (u[0] == 'w') return value / 52.1775;
@@ -29,7 +25,7 @@ double ageValue(const std::string& number, const std::string& unit) {
 }  // namespace
 
 double parseSex(const std::string& word) {
-  const std::string w = lower(word);
+  const std::string w = lowerCase(word);
   if (w == "1") return 1.0;
   if (w == "0") return 0.0;
   if (w == "m" || w == "male") return 1.0;
@@ -54,7 +50,7 @@ std::map<std::string, double> parseClinicalReading(const std::string& text) {
   std::smatch match;
   if (std::regex_search(text, match, sexLine) || std::regex_search(text, match, ageLine)) {
     if (std::regex_search(text, match, sexLine) && !match[1].str().empty() &&
-        lower(match[1].str()) != "o")
+        lowerCase(match[1].str()) != "o")
       result["sex"] = parseSex(match[1].str());
     if (std::regex_search(text, match, ageLine) && !match[1].str().empty())
       result["age"] = parseAge(match[1].str());

@@ -60,8 +60,4 @@ LayoutScan scanChexmaskLayout(const ChexmaskLayout& layout);
 LabelMap decodeChexmaskRle(const std::string& rle, int height, int width);
 std::string encodeChexmaskRle(const LabelMap& mask);
 
-// Mask-file lookup shared by the layouts: the files of a folder by stem, a trailing "_mask"
-// removed, so "CHNCXR_0001_0_mask.png" is found for the image "CHNCXR_0001_0.png".
-std::map<std::string, std::string> filesByStem(const std::string& dir, const std::string& what);
-
 }  // namespace cfx::data

@@ -9,6 +9,7 @@
 #include "import_layouts.h"
 #include "io_error.h"
 #include "layout_files.h"
+#include "text_format.h"
 
 namespace cfx::data {
 namespace fs = std::filesystem;
@@ -41,12 +42,6 @@ ImportedCase readJsrtImage(const std::string& path) {
   return c;
 }
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char ch) { return char(std::tolower(ch)); });
-  return s;
-}
-
 // The SCR mask folders, by the structure they hold, found at any depth (fold1/masks/heart, ...).
 std::map<std::string, std::vector<std::string>> scrFolders(const std::string& root) {
   const std::map<std::string, std::string> names = {
@@ -57,7 +52,7 @@ std::map<std::string, std::vector<std::string>> scrFolders(const std::string& ro
        it != fs::recursive_directory_iterator(); it.increment(error)) {
     if (error) break;
     if (!it->is_directory()) continue;
-    const auto found = names.find(lower(it->path().filename().string()));
+    const auto found = names.find(lowerCase(it->path().filename().string()));
     if (found != names.end()) folders[found->second].push_back(it->path().string());
   }
   return folders;
@@ -75,10 +70,10 @@ std::map<std::string, std::map<std::string, double>> readClinicalLists(
       std::istringstream words(line);
       std::vector<std::string> tokens;
       for (std::string w; words >> w;) tokens.push_back(w);
-      if (tokens.empty() || lower(tokens[0]).find(".img") == std::string::npos) continue;
+      if (tokens.empty() || lowerCase(tokens[0]).find(".img") == std::string::npos) continue;
       const std::string stem = fs::path(tokens[0]).stem().string();
       for (size_t k = 1; k < tokens.size(); ++k) {
-        const std::string word = lower(tokens[k]);
+        const std::string word = lowerCase(tokens[k]);
         if (word != "male" && word != "female") continue;
         auto& row = values[stem];
         row["sex"] = parseSex(word);
@@ -112,7 +107,7 @@ LayoutScan scanJsrtLayout(const JsrtLayout& layout) {
   }
   const auto clinical = readClinicalLists(layout.clinicalLists, scan);
   for (const auto& path : sortedFiles(layout.images, "JSRT images")) {
-    if (lower(path.extension().string()) != ".img") continue;
+    if (lowerCase(path.extension().string()) != ".img") continue;
     const std::string stem = path.stem().string();
     const auto found = masks.find(stem);
     const auto structures =

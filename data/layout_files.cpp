@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <sstream>
 
 #include "csv_record.h"
@@ -10,6 +9,7 @@
 #include "io_error.h"
 #include "png_io.h"
 #include "radiograph_reader.h"
+#include "text_format.h"
 
 namespace cfx::data {
 namespace fs = std::filesystem;
@@ -17,17 +17,10 @@ namespace {
 
 constexpr std::uintmax_t kMaxTextBytes = 64u << 20;
 
-std::string lowerExtension(const fs::path& path) {
-  std::string e = path.extension().string();
-  std::transform(e.begin(), e.end(), e.begin(),
-                 [](unsigned char c) { return char(std::tolower(c)); });
-  return e;
-}
-
 }  // namespace
 
 bool isImageFile(const fs::path& path) {
-  const std::string e = lowerExtension(path);
+  const std::string e = lowerCase(path.extension().string());
   return e == ".png" || e == ".dcm" || e == ".dicom" || e == ".jpg" || e == ".jpeg" || e.empty();
 }
 
@@ -43,12 +36,8 @@ std::vector<fs::path> sortedFiles(const std::string& dir, const std::string& wha
 }
 
 std::string readText(const std::string& path) {
-  checkFileSize(path, kMaxTextBytes, "a text file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw io::IoError(path, "open", "cannot read");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+  const auto bytes = readFileBytes(path, kMaxTextBytes, "a text file");
+  return std::string(bytes.begin(), bytes.end());
 }
 
 // The image and its bit depth.

@@ -37,6 +37,10 @@ struct CsvTable {
 // (in `scan`), not fatal.
 CsvTable readCsvTable(const std::string& path, LayoutScan& scan);
 
+// Mask-file lookup shared by the layouts: the files of a folder by stem, a trailing "_mask"
+// removed, so "CHNCXR_0001_0_mask.png" is found for the image "CHNCXR_0001_0.png".
+std::map<std::string, std::string> filesByStem(const std::string& dir, const std::string& what);
+
 // A binary mask from a PNG (8-bit grey, non-zero inside).
 LabelMap readMask(const std::string& path);
 

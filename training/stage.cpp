@@ -55,12 +55,12 @@ data::ImageSet loadSplit(const Stage& stage, const std::string& split, bool mask
 
 void imputeUnknownAttributes(Stage& stage, data::ImageSet& set, const std::string& split,
                              const std::string& modelDir, WorkMonitor& monitor) {
-  if (!torch::isnan(set.attributes).any().item<bool>()) return;
   const auto imputation = data::imputeFromModelFolder(
       set, stage.graph, modelDir, stage.device, stage.manifest.path + " (" + split + " split)");
   std::string counts;
   for (const auto& [name, count] : imputation.counts)
     if (count > 0) counts += (counts.empty() ? "" : ", ") + name + " " + std::to_string(count);
+  if (counts.empty()) return;  // every value was known
   monitor.note(split + ": estimated unknown values (" + counts +
                ") with the segmentor and "
                "predictors of " +

@@ -25,9 +25,11 @@ SegmentationScores scoreSegmentor(SegmentorImpl& segmentor, const data::ImageSet
     const auto truth = set.labels.slice(0, start, end);
     const auto areas = SegmentorImpl::softAreas(probabilities);
     for (size_t k = 0; k < s; ++k) {
-      // Only the images whose label map labels this structure (its area is known) count.
-      const auto wanted = set.attributes.slice(0, start, end)
-                              .select(1, int64_t(*graph.indexOf(structures[k].variable)));
+      // Only the images whose label map labels this structure (its area is known) count; a data
+      // set whose graph lacks the structure (lungs only, say) labels it nowhere.
+      const auto column = graph.indexOf(structures[k].variable);
+      if (!column) continue;
+      const auto wanted = set.attributes.slice(0, start, end).select(1, int64_t(*column));
       const auto labelled = ~torch::isnan(wanted);
       const auto p = predicted == structures[k].label, t = truth == structures[k].label;
       const auto intersection = (p & t).sum({1, 2}).to(torch::kFloat64);
@@ -55,11 +57,15 @@ std::string segmentationTable(const SegmentorImpl& segmentor, const Segmentation
   std::string text = formatText("segmentation on %lld %s images\n%-18s %8s %8s %16s %16s %16s\n",
                                 static_cast<long long>(n), split.c_str(), "structure", "labelled",
                                 "Dice", "soft-area MAE", "soft-area bias", "hard-area MAE");
-  for (size_t k = 0; k < scores.dice.size(); ++k)
-    text += formatText("%-18s %8ld %8.4f %13.3f pp %+13.3f pp %13.3f pp\n",
-                       segmentor.config().structures[k].variable.c_str(), scores.labelledImages[k],
-                       scores.dice[k], scores.softAreaMae[k], scores.softAreaBias[k],
-                       scores.hardAreaMae[k]);
+  for (size_t k = 0; k < scores.dice.size(); ++k) {
+    const char* name = segmentor.config().structures[k].variable.c_str();
+    if (scores.labelledImages[k] == 0)
+      text += formatText("%-18s %8ld %8s %16s %16s %16s\n", name, 0L, "-", "-", "-", "-");
+    else
+      text += formatText("%-18s %8ld %8.4f %13.3f pp %+13.3f pp %13.3f pp\n", name,
+                         scores.labelledImages[k], scores.dice[k], scores.softAreaMae[k],
+                         scores.softAreaBias[k], scores.hardAreaMae[k]);
+  }
   return text;
 }
 
@@ -90,7 +96,10 @@ PredictionScores scorePredictor(PredictorImpl& predictor, const data::ImageSet& 
   PredictionScores scores;
   const auto& targets = predictor.config().targets;
   for (size_t t = 0; t < targets.size(); ++t) {
-    const auto column = set.attributes.select(1, int64_t(*graph.indexOf(targets[t].name)));
+    const auto index = graph.indexOf(targets[t].name);
+    // A variable the data set's graph lacks is known for none of its images.
+    const auto column = index ? set.attributes.select(1, int64_t(*index))
+                              : torch::full({set.images.size(0)}, NAN, torch::kFloat32);
     const auto known = ~torch::isnan(column);
     const auto truth = column.masked_select(known);
     const auto p = predicted.select(1, int64_t(t)).masked_select(known);
@@ -108,10 +117,14 @@ std::string predictionTable(const PredictionScores& scores, int64_t n, const std
   std::string text =
       formatText("anti-causal predictors on %lld %s images\n%-18s %8s %12s\n",
                  static_cast<long long>(n), split.c_str(), "variable", "known", "score");
-  for (size_t t = 0; t < scores.names.size(); ++t)
-    text += formatText("%-18s %8lld %12.4f  %s\n", scores.names[t].c_str(),
-                       static_cast<long long>(scores.images[t]), scores.values[t],
-                       scores.binary[t] ? "ROC AUC" : "MAE");
+  for (size_t t = 0; t < scores.names.size(); ++t) {
+    const auto known = static_cast<long long>(scores.images[t]);
+    if (known == 0)
+      text += formatText("%-18s %8lld %12s\n", scores.names[t].c_str(), known, "-");
+    else
+      text += formatText("%-18s %8lld %12.4f  %s\n", scores.names[t].c_str(), known,
+                         scores.values[t], scores.binary[t] ? "ROC AUC" : "MAE");
+  }
   return text;
 }
 

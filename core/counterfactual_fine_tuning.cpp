@@ -64,6 +64,8 @@ nlohmann::json CftConfig::toJson() const {
                          {"initial_lambda", initialLambda},
                          {"soft_labels", softLabels},
                          {"squared_area_loss", squaredAreaLoss},
+                         {"area_targets", areaTargets},
+                         {"area_weight", areaWeight},
                          {"region_weight", regionWeight},
                          {"region_layout", regionLayout},
                          {"locality_weight", localityWeight},
@@ -87,6 +89,9 @@ CftConfig CftConfig::fromJson(const nlohmann::json& json, const std::string& sou
     c.initialLambda = json.value("initial_lambda", 0.0);
     c.softLabels = json.at("soft_labels").get<bool>();
     c.squaredAreaLoss = json.at("squared_area_loss").get<bool>();
+    // Fine-tuned before the field existed: against the recorded areas.
+    c.areaTargets = json.value("area_targets", std::string("recorded"));
+    c.areaWeight = json.value("area_weight", 1.0);
     c.regionWeight = json.value("region_weight", 1.0);
     c.regionLayout = json.value("region_layout", std::string("bands"));
     c.localityWeight = json.value("locality_weight", 0.0);
@@ -104,8 +109,8 @@ CftConfig CftConfig::fromJson(const nlohmann::json& json, const std::string& sou
                               e.what());
   }
   if (!std::isfinite(c.epsilon) || c.lagrangeLearningRate < 0 || c.damping < 0 ||
-      c.initialLambda < 0 || c.regionWeight < 0 || c.localityWeight < 0 || c.localityDilation < 0 ||
-      !(c.localityInteriorWeight >= 0))
+      c.initialLambda < 0 || !(c.areaWeight >= 0) || c.regionWeight < 0 || c.localityWeight < 0 ||
+      c.localityDilation < 0 || !(c.localityInteriorWeight >= 0))
     throw ValidationError(source, "fine_tuning",
                           "expected a finite epsilon and non-negative rates, damping and weights");
   checkLocalityRegion(c.localityRegion, source, "fine_tuning.locality_region");
@@ -113,6 +118,7 @@ CftConfig CftConfig::fromJson(const nlohmann::json& json, const std::string& sou
   if (json.contains("regional_mechanism"))
     c.regional = RegionalMechanism::fromJson(json.at("regional_mechanism"), source);
   checkInterventionValues(c.interventionValues, source, "fine_tuning.intervention_values");
+  checkAreaTargets(c.areaTargets, source, "fine_tuning.area_targets");
   checkRelativeChange(c.relativeChangeMin, c.relativeChangeMax, source,
                       "fine_tuning.relative_change_min, relative_change_max");
   return c;
@@ -249,21 +255,29 @@ torch::Tensor CounterfactualFineTuning::guidanceLoss(const torch::Tensor& counte
   const auto probabilities = models_.segmentor->probabilities(counterfactualImages);
   const auto columns = torch::tensor(structureColumns_, torch::kInt64).to(device_);
   const auto wantedAreas = target.index_select(1, columns);
+  const auto recordedAreas = attributes.to(device_, torch::kFloat32).index_select(1, columns);
+  // The frozen segmentor's view of the factual images, shared by the area targets, the locality
+  // and the regional terms.
+  torch::Tensor factualProbabilities;
+  if (config_.areaTargets == "measured" || config_.localityWeight > 0 ||
+      config_.guidance == Guidance::PositionalSegmentor) {
+    torch::NoGradGuard noGrad;
+    factualProbabilities = models_.segmentor->probabilities(factualImages);
+  }
+  // Structures scale: the target keeps the factual image's measured area in the intended ratio.
+  const auto intendedRatio = wantedAreas / recordedAreas.clamp_min(1e-3);
+  const auto targetAreas = config_.areaTargets == "measured"
+                               ? SegmentorImpl::softAreas(factualProbabilities) * intendedRatio
+                               : wantedAreas;
   const auto areas = SegmentorImpl::softAreas(probabilities);
-  const auto areaError = (areas - wantedAreas) / areaScale_;
+  const auto areaError = (areas - targetAreas) / areaScale_;
   const auto perStructure =
       (config_.squaredAreaLoss ? areaError.pow(2) : areaError.abs()).mean(0);  // [S]
-  loss = loss + perStructure.sum();
+  loss = loss + config_.areaWeight * perStructure.sum();
   if (scalars) {
     const auto& structures = models_.segmentor->config().structures;
     for (size_t k = 0; k < structures.size(); ++k)
       (*scalars)["guide_" + structures[k].variable] = perStructure[int64_t(k)].item<double>();
-  }
-  // The frozen segmentor's view of the factual images, shared by the locality and regional terms.
-  torch::Tensor factualProbabilities;
-  if (config_.localityWeight > 0 || config_.guidance == Guidance::PositionalSegmentor) {
-    torch::NoGradGuard noGrad;
-    factualProbabilities = models_.segmentor->probabilities(factualImages);
   }
   if (config_.localityWeight > 0)
     loss = loss + config_.localityWeight * localityLoss(counterfactualImages, factualImages,
@@ -291,8 +305,7 @@ torch::Tensor CounterfactualFineTuning::guidanceLoss(const torch::Tensor& counte
     {
       torch::NoGradGuard noGrad;
       const auto factual = models_.segmentor->regionalAreas(factualProbabilities);  // [N, S, B]
-      const auto observed = attributes.to(device_, torch::kFloat32).index_select(1, columns);
-      wantedRegions = factual * (wantedAreas / observed.clamp_min(1e-3)).unsqueeze(2);
+      wantedRegions = factual * intendedRatio.unsqueeze(2);
     }
     const auto regions = models_.segmentor->regionalAreas(probabilities);
     const auto regionError = (regions - wantedRegions) / areaScale_.view({1, -1, 1});
@@ -308,6 +321,12 @@ void checkRegionLayout(const std::string& layout, const std::string& source,
                        const std::string& field) {
   if (layout != "bands" && layout != "grid")
     throw ValidationError(source, field, "expected bands or grid, got '" + layout + "'");
+}
+
+void checkAreaTargets(const std::string& targets, const std::string& source,
+                      const std::string& field) {
+  if (targets != "recorded" && targets != "measured")
+    throw ValidationError(source, field, "expected recorded or measured, got '" + targets + "'");
 }
 
 void checkInterventionValues(const std::string& values, const std::string& source,

@@ -37,7 +37,17 @@ struct CftConfig {
   // on the factual image instead of the hard label (against attribute amplification).
   bool softLabels = true;
   bool squaredAreaLoss = false;  // L1 (default) or squared error of the normalised area
-  double regionWeight = 1.0;     // Pos-Seg-CFT: weight of the regional terms
+  // What a structure's counterfactual area is compared with: "recorded", the counterfactual value
+  // the SCM gives from the manifest's area (the paper's); "measured", the frozen segmentor's area
+  // of the factual image scaled by counterfactual / recorded. On real films the segmentor misreads
+  // the recorded areas by 4-8 % of a structure, as much as a typical edit, and with "recorded"
+  // the guidance spends itself correcting that misreading on unedited images instead of learning
+  // the edit; "measured" asks for exactly the intended change and nothing where there is none.
+  std::string areaTargets = "recorded";
+  // Seg-CFT and Pos-Seg-CFT: weight of the structures' area terms against the predictors' terms
+  // (sex, age) and the constraint.
+  double areaWeight = 1.0;
+  double regionWeight = 1.0;  // Pos-Seg-CFT: weight of the regional terms
   // Pos-Seg-CFT's regions: "bands", cranio-caudal bands of each structure's own extent whose
   // shares of the structure are kept (method.md); "grid", cells fixed in the image whose areas
   // follow `regional`, a mechanism fitted on the training images by `cfx train cft`.
@@ -89,6 +99,8 @@ void checkRegionLayout(const std::string& layout, const std::string& source,
                        const std::string& field);
 
 // Throws a ValidationError naming source and field unless `values` is batch or relative.
+void checkAreaTargets(const std::string& targets, const std::string& source,
+                      const std::string& field);
 void checkInterventionValues(const std::string& values, const std::string& source,
                              const std::string& field);
 

@@ -52,6 +52,13 @@ struct Mean {
 // What one measured variable scores under interventions on one variable.
 struct Effect {
   Mean absoluteError, relativeError, correct;
+  // Areas only. relativeChangeError: the measured ratio counterfactual / input against the
+  // intended ratio target / recorded value, i.e. the target taken relative to the evaluation
+  // segmentor's own reading of the input, so its misreading of the recorded area cancels (on real
+  // films there is no true counterfactual to measure it against). inputRelativeError: the unedited
+  // input against the target (what no edit scores). measurementRelativeError: the input's reading
+  // against its recorded value (the floor under relativeError that even a perfect edit has).
+  Mean relativeChangeError, inputRelativeError, measurementRelativeError;
 };
 
 struct PerIntervened {
@@ -65,8 +72,8 @@ struct PerIntervened {
   // The true counterfactual's own change outside R: what a perfect model would be charged.
   Mean truthOutside, truthOutsideAffected;
   // The relative error of the intervened area as measured on the true counterfactual (the floor
-  // the evaluation segmentor sets under any model's MAPE) and on the unedited input.
-  Mean truthMeasuredRelativeError, inputRelativeError;
+  // the evaluation segmentor sets under any model's MAPE).
+  Mean truthMeasuredRelativeError;
   std::vector<double> targets, achieved;  // for the scatter plot
   long n = 0;
 };
@@ -189,6 +196,13 @@ CounterfactualEvaluation evaluateCounterfactuals(const CounterfactualEvaluationO
       } else {
         e.absoluteError.add(std::abs(value - target));
         e.relativeError.add(relativeError(value, target));
+        if (structureLabel(name)) {
+          const double recorded = observed.at(name), input = before.values.at(name);
+          e.relativeChangeError.add(
+              relativeError(value / std::max(input, 1e-6), target / std::max(recorded, 1e-6)));
+          e.inputRelativeError.add(relativeError(input, target));
+          e.measurementRelativeError.add(relativeError(input, recorded));
+        }
       }
     }
     if (structureLabel(variable)) {
@@ -238,7 +252,6 @@ CounterfactualEvaluation evaluateCounterfactuals(const CounterfactualEvaluationO
         const auto& trueLabels = trueMeasured.labels;
         const double target = wanted.at(variable);
         r.truthMeasuredRelativeError.add(relativeError(trueMeasured.values.at(variable), target));
-        r.inputRelativeError.add(relativeError(before.values.at(variable), target));
         r.truthOutside.add(locality(image[0][0], trueImage,
                                     changeRegion(before.labels, trueLabels, variable, false))
                                .outside);
@@ -337,6 +350,9 @@ CounterfactualEvaluation evaluateCounterfactuals(const CounterfactualEvaluationO
   for (const auto& v : graph.variables())
     effectHeader.push_back(v.name + (v.kind == VariableKind::Binary ? " accuracy" : " MAE"));
   effectHeader.push_back("MAPE of target");
+  effectHeader.push_back("MAPE of change");
+  effectHeader.push_back("MAPE of input");
+  effectHeader.push_back("MAPE of measurement");
   std::vector<std::vector<std::string>> effectRows, localityRows, truthRows;
   for (const auto& v : graph.variables()) {
     const auto it = results.find(v.name);
@@ -357,13 +373,25 @@ CounterfactualEvaluation evaluateCounterfactuals(const CounterfactualEvaluationO
         row.push_back(formatCell(e->second.absoluteError.value()));
         entry["measured"][m.name] = {{"mae", e->second.absoluteError.value()},
                                      {"mape", e->second.relativeError.value()}};
+        if (structureLabel(m.name)) {
+          entry["measured"][m.name]["mape_of_change"] = e->second.relativeChangeError.value();
+          entry["measured"][m.name]["input_mape"] = e->second.inputRelativeError.value();
+          entry["measured"][m.name]["measurement_mape"] =
+              e->second.measurementRelativeError.value();
+        }
       }
     }
     const auto own = r.measured.find(v.name);
     const bool binary = v.kind == VariableKind::Binary;
-    row.push_back(own == r.measured.end() || binary
-                      ? "-"
-                      : formatCell(100 * own->second.relativeError.value(), "%.2f %%"));
+    const auto percent = [&](const Mean Effect::*mean) {
+      return own == r.measured.end() || binary || (own->second.*mean).n == 0
+                 ? std::string("-")
+                 : formatCell(100 * (own->second.*mean).value(), "%.2f %%");
+    };
+    row.push_back(percent(&Effect::relativeError));
+    row.push_back(percent(&Effect::relativeChangeError));
+    row.push_back(percent(&Effect::inputRelativeError));
+    row.push_back(percent(&Effect::measurementRelativeError));
     effectRows.push_back(row);
     if (structureLabel(v.name)) {
       entry["locality"] = {{"inside_l1", r.localityInside.value()},
@@ -394,7 +422,7 @@ CounterfactualEvaluation evaluateCounterfactuals(const CounterfactualEvaluationO
                         {"input_to_truth_l1", r.inputToTruthL1.value()}};
       if (structureLabel(v.name)) {
         entry["truth"]["true_counterfactual_mape"] = r.truthMeasuredRelativeError.value();
-        entry["truth"]["input_mape"] = r.inputRelativeError.value();
+        entry["truth"]["input_mape"] = r.measured.at(v.name).inputRelativeError.value();
       }
       truthRows.push_back({v.name, std::to_string(r.n), formatCell(r.truthL1.value()),
                            formatCell(r.inputToTruthL1.value()),

@@ -46,7 +46,11 @@ std::string text(const nlohmann::json& json, const char* key) {
 std::string consoleSummary(const CounterfactualEvaluation& e) {
   std::string out =
       "effectiveness: measured on the counterfactual against the SCM's counterfactual "
-      "value (areas in pp by the evaluation segmentor, age in years, sex accuracy)\n";
+      "value (areas in pp by the evaluation segmentor, age in years, sex accuracy); MAPE of\n"
+      "change: the measured ratio counterfactual / input against the intended ratio (the\n"
+      "segmentor's misreading of the recorded area cancels); of input: what no edit scores; of\n"
+      "measurement: the input's reading against its recorded area (the floor under MAPE of\n"
+      "target)\n";
   out += textTable(e.effectiveness);
   out += formatText("locality (L1 on 0-255; R = the structure before or after, dilated %lld px)\n",
                     static_cast<long long>(e.regionDilation));

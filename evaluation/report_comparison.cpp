@@ -68,6 +68,9 @@ std::string compareReports(const std::vector<std::string>& dirs) {
   for (const auto& s : structures)
     add(s + " MAPE %", "/by_intervention/" + s + "/measured/" + s + "/mape", 100, "%.2f");
   for (const auto& s : structures)
+    add(s + " MAPE of change %", "/by_intervention/" + s + "/measured/" + s + "/mape_of_change",
+        100, "%.2f");
+  for (const auto& s : structures)
     add(s + " outside L1", "/by_intervention/" + s + "/locality/outside_l1", 1, "%.3f");
   // Where the graph lets a structure move others (do(heart) moves the left lung), also the change
   // beyond all of them: the leak the causal graph does not explain.

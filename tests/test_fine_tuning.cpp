@@ -343,6 +343,63 @@ class TestFineTuning : public QObject {
                      "regional_mechanism.slopes", "5 variables");
   }
 
+  void measuredAreaTargetsAskForTheIntendedRatioOfWhatTheSegmentorSees() {
+    CftModels models = tinyModels();
+    const auto images = batchImages();
+    double seen = 0;  // the tiny segmentor's mean heart area on the batch, far from the records
+    {
+      torch::NoGradGuard noGrad;
+      const auto& structures = models.segmentor->config().structures;
+      const auto heart = std::find_if(structures.begin(), structures.end(),
+                                      [](const auto& s) { return s.variable == "heart_area"; });
+      seen = SegmentorImpl::softAreas(models.segmentor->probabilities(images))
+                 .select(1, heart - structures.begin())
+                 .mean()
+                 .item<double>();
+    }
+    const double heartStd = models.scm->statistics()[2].std;
+    auto termsOf = [&](const std::string& targets, double scale, double weight) {
+      CftConfig config;
+      config.guidance = Guidance::Segmentor;
+      config.areaTargets = targets;
+      config.areaWeight = weight;
+      CounterfactualFineTuning tuning(config, models, torch::kCPU);
+      auto batch = interveneEverywhere(models, 2);
+      batch.counterfactual.select(1, 2).mul_(scale);
+      std::map<std::string, double> scalars;
+      const double loss =
+          tuning.guidanceLoss(images, images, batch, batchAttributes(), &scalars).item<double>();
+      return std::pair{scalars.at("guide_heart_area"), loss};
+    };
+    // An unedited image under do(heart) to its own value: the recorded target charges the
+    // segmentor's misreading of the records; the measured one charges nothing.
+    QVERIFY(termsOf("recorded", 1.0, 1.0).first > 0.1);
+    QVERIFY(termsOf("measured", 1.0, 1.0).first < 1e-6);
+    // Hearts to be 20 % larger, the image unchanged: 0.2 of what the segmentor sees is missing.
+    const double expected = 0.2 * seen / heartStd;
+    const auto [term, loss] = termsOf("measured", 1.2, 1.0);
+    QVERIFY2(std::abs(term - expected) < 1e-4 * expected,
+             qPrintable(QString("%1 vs %2").arg(term).arg(expected)));
+    // The area weight scales the structures' terms in the loss, not the logged terms.
+    const auto [termWeighted, lossWeighted] = termsOf("measured", 1.2, 3.0);
+    QCOMPARE(termWeighted, term);
+    // (The lungs keep their measured areas, so the heart is the only structure term.)
+    QVERIFY2(std::abs(lossWeighted - loss - 2 * term) < 1e-4 * (1 + term),
+             qPrintable(QString("%1 - %2 vs %3").arg(lossWeighted).arg(loss).arg(2 * term)));
+
+    CftConfig json;
+    json.areaTargets = "measured";
+    json.areaWeight = 2.5;
+    const auto back = CftConfig::fromJson(json.toJson(), "test");
+    QCOMPARE(back.areaTargets, std::string("measured"));
+    QCOMPARE(back.areaWeight, 2.5);
+    auto old = json.toJson();
+    old.erase("area_targets");
+    QCOMPARE(CftConfig::fromJson(old, "test").areaTargets, std::string("recorded"));
+    old["area_targets"] = "guessed";
+    CFX_EXPECT_ERROR(CftConfig::fromJson(old, "test"), "area_targets", "recorded or measured");
+  }
+
   void guidanceTermsFollowTheKind() {
     CftModels models = tinyModels();
     for (Guidance guidance :

@@ -32,6 +32,16 @@ int runTrainCft(const std::vector<std::string>& arguments) {
       .option("lagrange-lr", "RATE", "learning rate of the multiplier's gradient ascent", "0.01")
       .option("soft-labels", "on|off", "soft targets for non-intervened subject variables", "on")
       .option("area-loss", "l1|l2", "error of the normalised areas", "l1")
+      .option("area-targets", "recorded|measured",
+              "a structure's counterfactual area is compared with the SCM's counterfactual of "
+              "the recorded area (the paper's), or with the segmentor's area of the factual "
+              "image scaled by the intended ratio (an extension: the segmentor's misreading of "
+              "the recorded area cancels)",
+              "recorded")
+      .option("area-weight", "W",
+              "seg and pos-seg: weight of the structures' area terms (the predictors' terms for "
+              "the other variables weigh 1)",
+              "1")
       .option("region-weight", "W", "pos-seg: weight of the regional terms", "1")
       .option("region-layout", "bands|grid",
               "pos-seg: regions as cranio-caudal bands of each structure's own extent (their "
@@ -76,6 +86,7 @@ int runTrainCft(const std::vector<std::string>& arguments) {
   config.guidance = parseGuidance(parser.get("guidance"), "--guidance");
   config.damping = parser.getNumber("damping");
   config.lagrangeLearningRate = parser.getNumber("lagrange-lr");
+  config.areaWeight = parser.getNumber("area-weight");
   config.regionWeight = parser.getNumber("region-weight");
   config.regionLayout = parser.get("region-layout");
   checkRegionLayout(config.regionLayout, "cfx train cft", "--region-layout");
@@ -116,6 +127,8 @@ int runTrainCft(const std::vector<std::string>& arguments) {
     throw ValidationError("cfx train cft", "--area-loss", "expected l1 or l2");
   config.softLabels = soft == "on";
   config.squaredAreaLoss = areaLoss == "l2";
+  config.areaTargets = parser.get("area-targets");
+  checkAreaTargets(config.areaTargets, "cfx train cft", "--area-targets");
 
   ConsoleMonitor monitor;
   const auto result = training::fineTune(options, monitor);

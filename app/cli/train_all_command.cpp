@@ -97,6 +97,10 @@ int runTrainAll(const std::vector<std::string>& arguments) {
               "fine-tuning: continuous interventions from another batch element or as relative "
               "changes (10-30 %)",
               "relative")
+      .option("area-targets", "recorded|measured",
+              "fine-tuning: structure areas against the recorded values' counterfactuals, or "
+              "against the segmentor's reading of the factual image in the intended ratio",
+              "recorded")
       .option("steps-scale", "F", "multiply every stage's steps (at least 1 step each)", "1")
       .flag("tiny", "tiny networks (smoke tests only)");
   declareRuntimeOptions(parser, "where to train");
@@ -191,6 +195,8 @@ int runTrainAll(const std::vector<std::string>& arguments) {
                                      parser.get("locality-interior-weight"),
                                      "--intervention-values",
                                      parser.get("intervention-values"),
+                                     "--area-targets",
+                                     parser.get("area-targets"),
                                      "--steps",
                                      std::to_string(std::max(1L, std::lround(3000 * scale)))};
     args.insert(args.end(), runtime.begin(), runtime.end());

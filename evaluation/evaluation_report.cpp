@@ -46,8 +46,8 @@ std::string text(const nlohmann::json& json, const char* key) {
 std::string consoleSummary(const CounterfactualEvaluation& e) {
   std::string out =
       "effectiveness: measured on the counterfactual against the SCM's counterfactual "
-      "value (areas in pp by the evaluation segmentor, age in years, sex accuracy); MAPE of\n"
-      "change: the measured ratio counterfactual / input against the intended ratio (the\n"
+      "value (areas in pp by the evaluation segmentor, age in years, sex accuracy).\n"
+      "MAPE of change: the measured ratio counterfactual / input against the intended ratio (the\n"
       "segmentor's misreading of the recorded area cancels); of input: what no edit scores; of\n"
       "measurement: the input's reading against its recorded area (the floor under MAPE of\n"
       "target)\n";

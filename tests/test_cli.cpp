@@ -325,6 +325,37 @@ class TestCli : public QObject {
                          {"--steps", "2", "--batch", "2", "--architecture", "64b1,16b1,4b1,1b1",
                           "--width", "8", "--latents", "2", "--max-latent-resolution", "16"})),
              0);
+    // A prior that also sees the parents is recorded with the network.
+    const std::string conditioned = path("conditioned");
+    QCOMPARE(runCfx({"train",
+                     "hvae",
+                     "--data",
+                     data_,
+                     "--out",
+                     conditioned,
+                     "--threads",
+                     "1",
+                     "--steps",
+                     "1",
+                     "--batch",
+                     "2",
+                     "--architecture",
+                     "64b1,16b1,4b1,1b1",
+                     "--width",
+                     "8",
+                     "--latents",
+                     "2",
+                     "--max-latent-resolution",
+                     "16",
+                     "--condition-prior",
+                     "on"}),
+             0);
+    QVERIFY(nlohmann::json::parse(readText(
+        conditioned + "/model.json"))["components"]["hvae"]["config"]["hvae"]["condition_prior"]
+                .get<bool>());
+    QCOMPARE(runCfx({"train", "hvae", "--data", data_, "--out", conditioned, "--condition-prior",
+                     "maybe"}),
+             1);
     const auto manifest =
         cfx::data::readManifest(data_ + "/manifest.csv", cfx::phantom::PhantomScm::graph());
     const std::string out = path("cf_out");

@@ -12,6 +12,7 @@
 #include "runtime_options.h"
 #include "segmentor_training.h"
 #include "stage_options.h"
+#include "validation_error.h"
 
 namespace cfx::cli {
 namespace {
@@ -128,7 +129,11 @@ int runTrainHvae(const std::vector<std::string>& arguments) {
       .option("max-latent-resolution", "R", "latents only in blocks up to this resolution",
               std::to_string(defaults.maxLatentResolution))
       .option("beta", "B", "weight of the KL term", "1")
-      .option("free-bits", "NATS", "KL allowance per latent channel and pixel", "0");
+      .option("free-bits", "NATS", "KL allowance per latent channel and pixel", "0")
+      .option("condition-prior", "on|off",
+              "also feed the parents to every latent block's prior, not only to the posterior "
+              "and the decoder's state",
+              "off");
   declarePrecisionOption(parser);
   if (!parser.parse(arguments)) return 0;
   training::HvaeTrainingOptions options;
@@ -141,6 +146,10 @@ int runTrainHvae(const std::vector<std::string>& arguments) {
   options.network.maxLatentResolution = parser.getInteger("max-latent-resolution", 1, 4096);
   options.network.beta = parser.getNumber("beta");
   options.network.freeBits = parser.getNumber("free-bits");
+  const std::string conditionPrior = parser.get("condition-prior");
+  if (conditionPrior != "on" && conditionPrior != "off")
+    throw ValidationError("cfx train hvae", "--condition-prior", "expected on or off");
+  options.network.conditionPrior = conditionPrior == "on";
   ConsoleMonitor monitor;
   return finishStage(training::trainHvae(options, monitor));
 }

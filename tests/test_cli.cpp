@@ -520,6 +520,14 @@ class TestCli : public QObject {
     QCOMPARE(runCfx({"train", "cft", "--model", model, "--data", data_, "--guidance", "seg",
                      "--region-layout", "grid", "--out", path("t2")}),
              1);  // grid regions without pos-seg would be ignored silently
+    for (const char* option : {"--area-weight", "--region-weight", "--locality-weight"})
+      QCOMPARE(runCfx({"train", "cft", "--model", model, "--data", data_, "--guidance", "seg",
+                       option, "-1", "--out", path("t2")}),
+               1);
+    QCOMPARE(runCfx({"train", "cft", "--model", model, "--data", data_, "--guidance", "seg",
+                     "--area-targets", "guessed", "--out", path("t2")}),
+             1);
+    QVERIFY(!fs::exists(path("t2") + "/model.json"));
 
     for (const auto& [folder, report] :
          {std::pair{model, path("report_none")}, std::pair{tuned, path("report_seg")}})

@@ -97,6 +97,10 @@ int runTrainCft(const std::vector<std::string>& arguments) {
   config.localityRegion = parser.get("locality-region");
   config.localityDilation = parser.getInteger("locality-dilation", 0, 32);
   config.localityInteriorWeight = parser.getNumber("locality-interior-weight");
+  for (const auto& [weight, option] : {std::pair{config.areaWeight, "--area-weight"},
+                                       std::pair{config.regionWeight, "--region-weight"},
+                                       std::pair{config.localityWeight, "--locality-weight"}})
+    if (!(weight >= 0)) throw ValidationError("cfx train cft", option, "expected a weight >= 0");
   if (!(config.localityInteriorWeight >= 0))
     throw ValidationError("cfx train cft", "--locality-interior-weight",
                           "expected a non-negative number");

@@ -527,6 +527,9 @@ class TestCli : public QObject {
     QCOMPARE(runCfx({"train", "cft", "--model", model, "--data", data_, "--guidance", "seg",
                      "--area-targets", "guessed", "--out", path("t2")}),
              1);
+    QCOMPARE(runCfx({"train", "cft", "--model", model, "--data", data_, "--guidance", "seg",
+                     "--soft-labels", "maybe", "--out", path("t2")}),
+             1);
     QVERIFY(!fs::exists(path("t2") + "/model.json"));
 
     for (const auto& [folder, report] :

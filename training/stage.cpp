@@ -62,9 +62,7 @@ void imputeUnknownAttributes(Stage& stage, data::ImageSet& set, const std::strin
     if (count > 0) counts += (counts.empty() ? "" : ", ") + name + " " + std::to_string(count);
   if (counts.empty()) return;  // every value was known
   monitor.note(split + ": estimated unknown values (" + counts +
-               ") with the segmentor and "
-               "predictors of " +
-               modelDir);
+               ") with the segmentor and predictors of " + modelDir);
   stage.imputed[split] = imputation.counts;
 }
 

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <iostream>
 
+#include "validation_error.h"
+
 namespace cfx::cli {
 
 ArgumentParser::ArgumentParser(std::string command, std::string summary)
@@ -146,6 +148,13 @@ double ArgumentParser::getNumber(const std::string& name) const {
   const std::string text = get(name);
   if (const auto value = parseFiniteNumber(text)) return *value;
   throw UsageError("--" + name + " expects a number, got '" + text + "'");
+}
+
+bool ArgumentParser::getSwitch(const std::string& name) const {
+  const std::string text = get(name);
+  if (text != "on" && text != "off")
+    throw ValidationError(command_, "--" + name, "expected on or off");
+  return text == "on";
 }
 
 std::optional<double> parseFiniteNumber(const std::string& text) {

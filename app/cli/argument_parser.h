@@ -39,6 +39,8 @@ class ArgumentParser {
   bool has(const std::string& name) const;
   long getInteger(const std::string& name, long min, long max) const;
   double getNumber(const std::string& name) const;  // finite
+  // An on|off option as a bool; any other value is a ValidationError naming the command.
+  bool getSwitch(const std::string& name) const;
 
  private:
   struct Spec {

@@ -124,12 +124,10 @@ int runTrainCft(const std::vector<std::string>& arguments) {
       config.guidance != Guidance::PositionalSegmentor)
     throw ValidationError("cfx train cft", "--locality-weight",
                           "needs a segmentor: use it with --guidance seg or pos-seg");
-  const std::string soft = parser.get("soft-labels"), areaLoss = parser.get("area-loss");
-  if (soft != "on" && soft != "off")
-    throw ValidationError("cfx train cft", "--soft-labels", "expected on or off");
+  config.softLabels = parser.getSwitch("soft-labels");
+  const std::string areaLoss = parser.get("area-loss");
   if (areaLoss != "l1" && areaLoss != "l2")
     throw ValidationError("cfx train cft", "--area-loss", "expected l1 or l2");
-  config.softLabels = soft == "on";
   config.squaredAreaLoss = areaLoss == "l2";
   config.areaTargets = parser.get("area-targets");
   checkAreaTargets(config.areaTargets, "cfx train cft", "--area-targets");

@@ -12,7 +12,6 @@
 #include "runtime_options.h"
 #include "segmentor_training.h"
 #include "stage_options.h"
-#include "validation_error.h"
 
 namespace cfx::cli {
 namespace {
@@ -146,10 +145,7 @@ int runTrainHvae(const std::vector<std::string>& arguments) {
   options.network.maxLatentResolution = parser.getInteger("max-latent-resolution", 1, 4096);
   options.network.beta = parser.getNumber("beta");
   options.network.freeBits = parser.getNumber("free-bits");
-  const std::string conditionPrior = parser.get("condition-prior");
-  if (conditionPrior != "on" && conditionPrior != "off")
-    throw ValidationError("cfx train hvae", "--condition-prior", "expected on or off");
-  options.network.conditionPrior = conditionPrior == "on";
+  options.network.conditionPrior = parser.getSwitch("condition-prior");
   ConsoleMonitor monitor;
   return finishStage(training::trainHvae(options, monitor));
 }

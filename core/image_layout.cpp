@@ -1,5 +1,7 @@
 #include "image_layout.h"
 
+#include "fast_gelu.h"
+
 namespace cfx {
 
 torch::Tensor preferredLayout(const torch::Tensor& x) {
@@ -11,6 +13,7 @@ torch::Tensor geluAnyLayout(const torch::Tensor& x) {
   // LibTorch 1.13's bf16 GELU on the CPU is scalar (40x its fp32 kernel): fp32 in between.
   if (x.scalar_type() == torch::kBFloat16 && x.device().is_cpu())
     return geluAnyLayout(x.to(torch::kFloat)).to(torch::kBFloat16);
+  if (auto fast = fastGelu(x); fast.defined()) return fast;
   if (x.dim() == 4 && !x.is_contiguous() && x.is_contiguous(torch::MemoryFormat::ChannelsLast))
     return torch::gelu(x.permute({0, 2, 3, 1})).permute({0, 3, 1, 2});
   return torch::gelu(x);

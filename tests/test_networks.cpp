@@ -4,6 +4,7 @@
 
 #include "augmentation.h"
 #include "convolution.h"
+#include "fast_gelu.h"
 #include "image_layout.h"
 #include "model_bundle.h"
 #include "predictor.h"
@@ -57,6 +58,40 @@ class TestNetworks : public QObject {
 
   // The engine's own convolution and layout helpers give LibTorch's numbers in every layout and
   // size they meet: 1x1 and 3x3, tiny (LibTorch's path) and large (oneDNN), NCHW and NHWC.
+  // The inference GELU against LibTorch's exact one over the whole useful range, the tails
+  // (where erf saturates), NaN and both layouts; with autograd on it declines.
+  void fastGeluMatchesLibTorchsExactGelu() {
+    torch::NoGradGuard noGrad;
+    const auto ramp = torch::linspace(-12, 12, 240001);
+    const auto got = fastGelu(ramp);
+    QVERIFY(got.defined());
+    // Within 3e-7 of LibTorch's, relative to |x| beyond 1 (a float's own spacing at 12 is 1e-6).
+    const double worst =
+        ((got - torch::gelu(ramp)).abs() / ramp.abs().clamp_min(1)).max().item<double>();
+    QVERIFY2(worst < 3e-7, qPrintable(QString::number(worst)));
+    // Far tails: exactly x on the right, within 1e-7 of 0 on the left.
+    QCOMPARE(fastGelu(torch::tensor({30.0f})).item<float>(), 30.0f);
+    QVERIFY(std::abs(fastGelu(torch::tensor({-30.0f})).item<float>()) < 1e-7);
+    QVERIFY(std::isnan(fastGelu(torch::tensor({NAN})).item<float>()));
+    // Channels-last in, channels-last out, element for element; odd sizes exercise the tails of
+    // the vector loop, and a large one the split over threads.
+    for (const int64_t side : {3, 97}) {
+      const auto x = preferredLayout(torch::randn({1, 5, side, side}) * 4);
+      const auto y = fastGelu(x);
+      QVERIFY(y.is_contiguous(torch::MemoryFormat::ChannelsLast));
+      const auto gap = (y - torch::gelu(x.contiguous())).abs() / x.abs().clamp_min(1);
+      QVERIFY2(gap.max().item<double>() < 3e-7,
+               qPrintable(QString::number(gap.max().item<double>())));
+    }
+    // Not for tensors it cannot serve: the caller falls back to LibTorch.
+    QVERIFY(!fastGelu(torch::randn({4, 4}).t()).defined());
+    QVERIFY(!fastGelu(torch::randn({4}, torch::kDouble)).defined());
+    {
+      torch::AutoGradMode grad(true);
+      QVERIFY(!fastGelu(torch::randn({4}, torch::requires_grad())).defined());
+    }
+  }
+
   void convolutionAndLayoutHelpersMatchLibTorch() {
     torch::NoGradGuard noGrad;
     for (const int64_t side : {1, 4, 16, 40})

@@ -1,5 +1,6 @@
 #include "hvae.h"
 
+#include <array>
 #include <cmath>
 #include <map>
 #include <regex>
@@ -26,10 +27,10 @@ namespace hvae_parts {
 // computed. The spatial share runs in spatial's type (bf16 halves the memory traffic; callers
 // keep their residual streams in fp32) and adds `bias` ([out]) when given.
 torch::Tensor spatialShare(const torch::nn::Conv2d& conv, const torch::Tensor& spatial,
-                           const torch::Tensor& bias) {
+                           const torch::Tensor& bias, PreparedConvolution* prepared = nullptr) {
   const auto type = spatial.scalar_type();
   const auto weight = conv->weight.narrow(1, 0, spatial.size(1)).to(type);
-  return convolve2d(spatial, weight, bias.defined() ? bias.to(type) : bias, 0);
+  return convolve2d(spatial, weight, bias.defined() ? bias.to(type) : bias, 0, prepared);
 }
 
 // The constant's share with the convolution's bias: [N, out].
@@ -41,12 +42,13 @@ torch::Tensor constantShare(const torch::nn::Conv2d& conv, const torch::Tensor& 
 
 // Both shares summed, in `compute`.
 torch::Tensor pointwiseWithConstant(const torch::nn::Conv2d& conv, const torch::Tensor& spatial,
-                                    const torch::Tensor& constant, torch::ScalarType compute) {
-  if (!constant.defined()) return convolve2d(conv, spatial.to(compute));
+                                    const torch::Tensor& constant, torch::ScalarType compute,
+                                    PreparedConvolution* prepared) {
+  if (!constant.defined()) return convolve2d(conv, spatial.to(compute), prepared);
   const auto perImage = constantShare(conv, constant);
   const auto x = spatial.to(compute);
-  if (x.size(0) == 1) return spatialShare(conv, x, perImage[0]);  // the bias of one image
-  return spatialShare(conv, x, {}) + perImage.to(compute).view({x.size(0), -1, 1, 1});
+  if (x.size(0) == 1) return spatialShare(conv, x, perImage[0], prepared);  // one image's bias
+  return spatialShare(conv, x, {}, prepared) + perImage.to(compute).view({x.size(0), -1, 1, 1});
 }
 
 // Residual bottleneck (1x1, 3x3, 3x3, 1x1 with GELUs): the one block of the HVAE. Without a
@@ -72,9 +74,9 @@ class BottleneckImpl : public torch::nn::Module {
   // prior or posterior (clamps, exponentials, KL) keep full precision.
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& constant = {},
                         torch::ScalarType compute = torch::kFloat) {
-    const auto h =
-        pointwiseWithConstant(c1_, geluAnyLayout(x.to(compute)),
-                              constant.defined() ? geluAnyLayout(constant) : constant, compute);
+    const auto h = pointwiseWithConstant(c1_, geluAnyLayout(x.to(compute)),
+                                         constant.defined() ? geluAnyLayout(constant) : constant,
+                                         compute, &prepared_[0]);
     const auto branch = finish(h);
     return residual_ ? x + branch : branch;
   }
@@ -85,7 +87,8 @@ class BottleneckImpl : public torch::nn::Module {
   // its upsampled copy. The same numbers as forward(upsample(coarse)).
   torch::Tensor forwardUpsampled(const torch::Tensor& coarse, int64_t resolution,
                                  torch::ScalarType compute = torch::kFloat) {
-    auto h = pointwiseWithConstant(c1_, geluAnyLayout(coarse.to(compute)), {}, compute);
+    auto h =
+        pointwiseWithConstant(c1_, geluAnyLayout(coarse.to(compute)), {}, compute, &prepared_[0]);
     h = preferredLayout(torch::upsample_nearest2d(h, {resolution, resolution}));
     return addUpsampled(coarse, finish(h));
   }
@@ -93,14 +96,15 @@ class BottleneckImpl : public torch::nn::Module {
  private:
   // The three convolutions after the first, in h's type; fp32 out of a prior or posterior head.
   torch::Tensor finish(torch::Tensor h) {
-    h = convolve2d(c2_, geluAnyLayout(h));
-    h = convolve2d(c3_, geluAnyLayout(h));
-    h = convolve2d(c4_, geluAnyLayout(h));
+    h = convolve2d(c2_, geluAnyLayout(h), &prepared_[1]);
+    h = convolve2d(c3_, geluAnyLayout(h), &prepared_[2]);
+    h = convolve2d(c4_, geluAnyLayout(h), &prepared_[3]);
     return residual_ ? h : h.to(torch::kFloat);
   }
 
   bool residual_;
   torch::nn::Conv2d c1_{nullptr}, c2_{nullptr}, c3_{nullptr}, c4_{nullptr};
+  std::array<PreparedConvolution, 4> prepared_;  // c1..c4's primitives for inference
 };
 TORCH_MODULE(Bottleneck);
 
@@ -341,7 +345,7 @@ torch::Tensor HvaeImpl::runDecoder(DecoderPass& pass, const torch::Tensor& paren
     }
     h = block.residual_(h);
   }
-  return convolve2d(head_, geluAnyLayout(h.to(computeType_))).to(torch::kFloat);
+  return convolve2d(head_, geluAnyLayout(h.to(computeType_)), &preparedHead_).to(torch::kFloat);
 }
 
 HvaeEncoding HvaeImpl::encode(const torch::Tensor& images, const torch::Tensor& parents) {
@@ -350,7 +354,7 @@ HvaeEncoding HvaeImpl::encode(const torch::Tensor& images, const torch::Tensor& 
     throw ValidationError("hvae", "images",
                           "expected " + std::to_string(stages_.front().resolution) + " px images");
   HvaeEncoding encoding;
-  torch::Tensor h = convolve2d(stem_, images.to(computeType_)).to(torch::kFloat);
+  torch::Tensor h = convolve2d(stem_, images.to(computeType_), &preparedStem_).to(torch::kFloat);
   h = preferredLayout(h);
   size_t index = 0;
   for (const auto& stage : stages_) {

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "prepared_convolution.h"
+
 namespace cfx {
 
 // One resolution of the HVAE: its side in pixels and how many residual blocks it has.
@@ -98,6 +100,7 @@ class HvaeImpl : public torch::nn::Module {
   HvaeConfig config_;
   std::vector<HvaeStage> stages_;
   torch::nn::Conv2d stem_{nullptr}, head_{nullptr};
+  PreparedConvolution preparedStem_, preparedHead_;  // their primitives for inference
   torch::nn::ModuleList encoder_{nullptr}, decoder_{nullptr};
   torch::Tensor bias_;
   torch::ScalarType computeType_ = torch::kFloat;

@@ -23,7 +23,8 @@ ConvBlockImpl::ConvBlockImpl(int64_t in, int64_t out) {
 }
 
 torch::Tensor ConvBlockImpl::forward(const torch::Tensor& x) {
-  return torch::silu(norm2_(convolve2d(conv2_, torch::silu(norm1_(convolve2d(conv1_, x))))));
+  const auto h = torch::silu(norm1_(convolve2d(conv1_, x, &prepared_[0])));
+  return torch::silu(norm2_(convolve2d(conv2_, h, &prepared_[1])));
 }
 
 nlohmann::json UNetConfig::toJson() const {
@@ -58,6 +59,7 @@ UNetImpl::UNetImpl(const UNetConfig& config) : config_(config) {
   }
   for (int64_t level = config.depth - 2; level >= 0; --level) {
     const int64_t out = config.width << level;
+    preparedReduce_.emplace_back();
     reduce_.push_back(
         register_module("reduce" + std::to_string(level),
                         torch::nn::Conv2d(torch::nn::Conv2dOptions(channels, out, 1))));
@@ -78,10 +80,11 @@ torch::Tensor UNetImpl::forward(const torch::Tensor& x) {
   }
   for (size_t i = 0; i < up_.size(); ++i) {
     const auto& skip = skips[skips.size() - 2 - i];
-    h = torch::upsample_nearest2d(convolve2d(reduce_[i], h), {skip.size(2), skip.size(3)});
+    h = torch::upsample_nearest2d(convolve2d(reduce_[i], h, &preparedReduce_[i]),
+                                  {skip.size(2), skip.size(3)});
     h = up_[i](torch::cat({h, skip}, 1));
   }
-  return convolve2d(head_, h);
+  return convolve2d(head_, h, &preparedHead_);
 }
 
 torch::Tensor UNetImpl::pooledEncoderFeatures(const torch::Tensor& x) {

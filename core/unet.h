@@ -1,7 +1,10 @@
 #pragma once
 
 #include <torch/torch.h>
+#include <array>
 #include <nlohmann/json.hpp>
+
+#include "prepared_convolution.h"
 
 namespace cfx {
 
@@ -13,6 +16,7 @@ class ConvBlockImpl : public torch::nn::Module {
 
  private:
   torch::nn::Conv2d conv1_{nullptr}, conv2_{nullptr};
+  std::array<PreparedConvolution, 2> prepared_;  // their primitives for inference
   torch::nn::GroupNorm norm1_{nullptr}, norm2_{nullptr};
 };
 TORCH_MODULE(ConvBlock);
@@ -43,6 +47,8 @@ class UNetImpl : public torch::nn::Module {
   std::vector<ConvBlock> down_, up_;
   std::vector<torch::nn::Conv2d> reduce_;
   torch::nn::Conv2d head_{nullptr};
+  std::vector<PreparedConvolution> preparedReduce_;  // the primitives of reduce_ and head_
+  PreparedConvolution preparedHead_;
 };
 TORCH_MODULE(UNet);
 

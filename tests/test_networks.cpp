@@ -8,6 +8,7 @@
 #include "image_layout.h"
 #include "model_bundle.h"
 #include "predictor.h"
+#include "prepared_convolution.h"
 #include "segmentor.h"
 #include "test_helpers.h"
 #include "trainer.h"
@@ -89,6 +90,59 @@ class TestNetworks : public QObject {
     {
       torch::AutoGradMode grad(true);
       QVERIFY(!fastGelu(torch::randn({4}, torch::requires_grad())).defined());
+    }
+  }
+
+  // Kept oneDNN primitives against LibTorch's convolution: every size class of the HVAE, both
+  // layouts, with and without a bias, one image and two, a weight that is a narrowed view (the
+  // spatial share of a 1x1 convolution); then weights changed in place and the same shape again
+  // (a stale primitive would answer the old weights); and the calls it must decline.
+  void preparedConvolutionsMatchLibTorchAndFollowTheirWeights() {
+    torch::NoGradGuard noGrad;
+    if (!PreparedConvolution::available()) QSKIP("built without oneDNN's headers");
+    PreparedConvolution prepared;
+    for (const int64_t side : {1, 4, 16, 40})
+      for (const int64_t kernel : {1, 3})
+        for (const int64_t batch : {1, 2})
+          for (const bool withBias : {true, false}) {
+            const auto x = torch::randn({batch, 6, side, side});
+            const auto w = torch::randn({5, 6, kernel, kernel});
+            const auto b = withBias ? torch::randn({5}) : torch::Tensor();
+            const auto want = torch::conv2d(x, w, b, 1, kernel / 2);
+            for (const auto& input : {x, preferredLayout(x)}) {
+              const auto got = prepared(input, w, b, kernel / 2);
+              // Channels-last, as every activation of the networks, is always served; a
+              // shape oneDNN offers only its reference kernel for is declined.
+              if (!got.defined() && input.is_contiguous()) continue;
+              QVERIFY(got.defined());
+              QVERIFY(got.is_contiguous(torch::MemoryFormat::ChannelsLast));
+              QVERIFY2(torch::allclose(got, want, 1e-4, 1e-4),
+                       qPrintable(
+                           QString("side %1 kernel %2 batch %3").arg(side).arg(kernel).arg(batch)));
+            }
+          }
+    const auto x = preferredLayout(torch::randn({1, 6, 9, 9}));
+    const auto wide = torch::randn({5, 9, 1, 1}), b = torch::randn({5});
+    const auto narrowed = wide.narrow(1, 0, 6);
+    QVERIFY(
+        torch::allclose(prepared(x, narrowed, b, 0), torch::conv2d(x, narrowed, b), 1e-4, 1e-4));
+    // The same tensors, changed in place (an optimiser step, a model loaded into the network).
+    auto w = torch::randn({5, 6, 3, 3});
+    const auto before = prepared(x, w, b, 1);
+    w.mul_(-2);
+    const auto after = prepared(x, w, b, 1);
+    QVERIFY(torch::allclose(after, torch::conv2d(x, w, b, 1, 1), 1e-4, 1e-4));
+    QVERIFY(!torch::allclose(after, before, 1e-2, 1e-2));
+    // A copy starts empty and computes the same.
+    PreparedConvolution copy = prepared;
+    QVERIFY(torch::allclose(copy(x, w, b, 1), after, 1e-6, 1e-6));
+    // Declined: another type, and any call autograd must see.
+    QVERIFY(
+        !prepared(x.to(torch::kDouble), w.to(torch::kDouble), b.to(torch::kDouble), 1).defined());
+    {
+      torch::AutoGradMode grad(true);
+      const auto trained = torch::randn({5, 6, 3, 3}, torch::requires_grad());
+      QVERIFY(!prepared(x, trained, b, 1).defined());
     }
   }
 

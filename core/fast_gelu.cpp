@@ -20,9 +20,8 @@ constexpr float kInverseSqrt2 = 0.70710678118654752f;
 
 // One body, compiled for AVX-512, AVX2 and the baseline; the loader picks the CPU's best. No
 // calls and no branches in the loop, so each version vectorises.
-__attribute__((target_clones("avx512f", "avx2,fma", "default"))) void geluSpan(const float* in,
-                                                                               float* out,
-                                                                               int64_t n) {
+__attribute__((target_clones("avx512f", "avx2", "default"))) void geluSpan(const float* in,
+                                                                           float* out, int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
     const float x = in[i];
     const float u = x * kInverseSqrt2;

@@ -162,10 +162,16 @@ torch::Tensor ScalarScmImpl::counterfactual(const torch::Tensor& values,
   const auto changed = affected(mask);
   auto current = normalise(values).unbind(1);
   const auto targets = normalise(interventionValues);
+  // A mechanism runs only where some row needs its prediction (a descendant of an intervention,
+  // not itself intervened): a slider move on a variable without descendants runs none, where
+  // every mechanism cost a slider move 0.2-0.3 ms of small tensor operations.
+  const auto predictedSomewhere = (changed & ~mask).any(0).cpu();
   for (size_t i : graph_.topologicalOrder()) {
     const auto column = int64_t(i);
-    const auto predicted = mechanisms_[i]->predict(noise[i], parentInputs(i, current));
-    current[i] = torch::where(changed.select(1, column), predicted, current[i]);
+    if (predictedSomewhere[column].item<bool>()) {
+      const auto predicted = mechanisms_[i]->predict(noise[i], parentInputs(i, current));
+      current[i] = torch::where(changed.select(1, column), predicted, current[i]);
+    }
     current[i] = torch::where(mask.select(1, column), targets.select(1, column), current[i]);
   }
   // Untouched and intervened entries are copied, not round-tripped through the normalisation.

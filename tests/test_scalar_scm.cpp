@@ -126,6 +126,24 @@ class TestScalarScm : public QObject {
     QVERIFY((cfB.select(1, 2) - (test.select(1, 2) + kCb * delta)).abs().mean().item<double>() <
             0.03 * stdC);
 
+    // Rows that intervene on different variables in one batch, do(a) on the even rows and do(c)
+    // (no descendants) on the odd: each row as if alone. A mechanism skipped because one row
+    // does not need it would leave the other rows' descendants unchanged.
+    auto maskMixed = torch::zeros({500, 3}, torch::kBool);
+    maskMixed.slice(0, 0, 500, 2).select(1, 0).fill_(true);
+    maskMixed.slice(0, 1, 500, 2).select(1, 2).fill_(true);
+    auto targetsMixed = test.clone();
+    targetsMixed.slice(0, 0, 500, 2).select(1, 0).add_(delta);
+    targetsMixed.slice(0, 1, 500, 2).select(1, 2).add_(delta);
+    const auto cfMixed = scm->counterfactual(test, noise, maskMixed, targetsMixed);
+    QVERIFY(torch::allclose(cfMixed.slice(0, 0, 500, 2), cf.slice(0, 0, 500, 2), 1e-5, 1e-5));
+    const auto odd = cfMixed.slice(0, 1, 500, 2);
+    QVERIFY(torch::equal(odd.narrow(1, 0, 2), test.slice(0, 1, 500, 2).narrow(1, 0, 2)));
+    QVERIFY(torch::equal(odd.select(1, 2), targetsMixed.slice(0, 1, 500, 2).select(1, 2)));
+    // do(c) alone runs no mechanism and returns the input with c replaced, exactly.
+    const auto leafOnly = scm->counterfactual(test, noise, maskB.roll(1, 1), test + delta);
+    QVERIFY(torch::equal(leafOnly.narrow(1, 0, 2), test.narrow(1, 0, 2)));
+
     // A null intervention changes nothing, and the fit recovered the noise scale of b.
     const auto none = scm->counterfactual(test, noise, torch::zeros({500, 3}, torch::kBool), test);
     QVERIFY(torch::equal(none, test));

@@ -93,7 +93,7 @@ class BottleneckImpl : public torch::nn::Module {
                                  torch::ScalarType compute = torch::kFloat) {
     auto h =
         pointwiseWithConstant(c1_, geluAnyLayout(coarse.to(compute)), {}, compute, &prepared_[0]);
-    h = preferredLayout(torch::upsample_nearest2d(h, {resolution, resolution}));
+    h = upsampleNearest(h, resolution, resolution);
     return addUpsampled(coarse, finish(h));
   }
 
@@ -305,7 +305,7 @@ torch::Tensor HvaeImpl::runDecoder(DecoderPass& pass, const torch::Tensor& paren
         h = block.residual_->forwardUpsampled(h, r, computeType_);
         continue;
       }
-      h = preferredLayout(torch::upsample_nearest2d(h, {r, r}));
+      h = upsampleNearest(h, r, r);
     }
     if (block.latent()) {
       const auto prior =

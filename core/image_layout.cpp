@@ -1,5 +1,8 @@
 #include "image_layout.h"
 
+#include <ATen/Parallel.h>
+#include <cstring>
+
 #include "fast_gelu.h"
 
 namespace cfx {
@@ -19,11 +22,75 @@ torch::Tensor geluAnyLayout(const torch::Tensor& x) {
   return torch::gelu(x);
 }
 
+namespace {
+
+// An fp32 CPU tensor laid out channels-last in one block, with no gradient to record: the
+// layout of the networks' activations in inference, which the loops below read directly.
+bool inferenceNhwc(const torch::Tensor& t) {
+  return t.device().is_cpu() && t.scalar_type() == torch::kFloat && t.dim() == 4 &&
+         t.is_contiguous(torch::MemoryFormat::ChannelsLast) &&
+         !(t.requires_grad() && torch::GradMode::is_enabled());
+}
+
+torch::Tensor emptyNhwc(int64_t n, int64_t c, int64_t h, int64_t w, const torch::Tensor& like) {
+  return at::empty({n, c, h, w}, like.options().memory_format(torch::MemoryFormat::ChannelsLast));
+}
+
+// Rows per task: an NHWC row of a 128 px, 48-channel activation is 24 KiB.
+constexpr int64_t kRowsPerTask = 8;
+
+}  // namespace
+
+torch::Tensor upsampleNearest(const torch::Tensor& x, int64_t height, int64_t width) {
+  const int64_t n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
+  const int64_t fy = height / h, fx = width / w;
+  if (!inferenceNhwc(x) || fy * h != height || fx * w != width)
+    return preferredLayout(torch::upsample_nearest2d(x, {height, width}));
+  auto out = emptyNhwc(n, c, height, width, x);
+  const float* in = x.data_ptr<float>();
+  float* o = out.data_ptr<float>();
+  // One fine row per coarse row is written pixel by pixel; its copies below it are one memcpy.
+  at::parallel_for(0, n * h, kRowsPerTask, [&](int64_t begin, int64_t end) {
+    for (int64_t row = begin; row < end; ++row) {
+      const float* source = in + row * w * c;
+      float* first = o + row * fy * width * c;
+      for (int64_t j = 0; j < w; ++j)
+        for (int64_t k = 0; k < fx; ++k)
+          std::memcpy(first + (j * fx + k) * c, source + j * c, size_t(c) * sizeof(float));
+      for (int64_t k = 1; k < fy; ++k)
+        std::memcpy(first + k * width * c, first, size_t(width * c) * sizeof(float));
+    }
+  });
+  return out;
+}
+
 torch::Tensor addUpsampled(const torch::Tensor& coarse, const torch::Tensor& fine) {
   const int64_t n = fine.size(0), c = fine.size(1), height = fine.size(2), width = fine.size(3);
   const int64_t h = coarse.size(2), w = coarse.size(3), fy = height / h, fx = width / w;
   TORCH_CHECK(fy * h == height && fx * w == width && coarse.size(1) == c,
               "addUpsampled: sizes do not divide");
+  if (inferenceNhwc(coarse) && inferenceNhwc(fine) && coarse.size(0) == n) {
+    // One pass: LibTorch's broadcasting sum over the 6-dimensional view took 0.7 ms for a
+    // 48-channel 128 px activation, three times this loop.
+    auto out = emptyNhwc(n, c, height, width, fine);
+    const float* g = coarse.data_ptr<float>();
+    const float* f = fine.data_ptr<float>();
+    float* o = out.data_ptr<float>();
+    at::parallel_for(0, n * height, kRowsPerTask, [&](int64_t begin, int64_t end) {
+      for (int64_t row = begin; row < end; ++row) {
+        const int64_t image = row / height, y = row % height;
+        const float* source = g + (image * h + y / fy) * w * c;
+        const int64_t offset = row * width * c;
+        for (int64_t x = 0; x < width; ++x) {
+          const float* a = source + (x / fx) * c;
+          const float* b = f + offset + x * c;
+          float* r = o + offset + x * c;
+          for (int64_t k = 0; k < c; ++k) r[k] = a[k] + b[k];
+        }
+      }
+    });
+    return out;
+  }
   if (!fine.is_contiguous() && fine.is_contiguous(torch::MemoryFormat::ChannelsLast)) {
     const auto f = fine.permute({0, 2, 3, 1}).view({n, h, fy, w, fx, c});
     const auto g = coarse.contiguous(torch::MemoryFormat::ChannelsLast)

@@ -1,6 +1,7 @@
 #include <torch/torch.h>
 #include <QTemporaryDir>
 #include <QtTest>
+#include <array>
 
 #include "augmentation.h"
 #include "convolution.h"
@@ -167,6 +168,20 @@ class TestNetworks : public QObject {
     const auto half = geluAnyLayout(x.to(torch::kBFloat16));
     QCOMPARE(half.scalar_type(), torch::kBFloat16);
     QVERIFY((half.to(torch::kFloat) - torch::gelu(x)).abs().max().item<double>() < 0.05);
+    // Nearest upsampling: the row-copying path (channels-last) and LibTorch's (NCHW), exactly
+    // LibTorch's numbers, for 2x, 3x, 4x and unequal factors, one image and two.
+    for (const auto& [from, to] :
+         std::vector<std::pair<std::array<int64_t, 2>, std::array<int64_t, 2>>>{
+             {{1, 1}, {4, 4}}, {{5, 5}, {10, 10}}, {{3, 4}, {9, 8}}})
+      for (const int64_t batch : {1, 2}) {
+        const auto coarse = torch::randn({batch, 6, from[0], from[1]});
+        const auto want = torch::upsample_nearest2d(coarse, {to[0], to[1]});
+        for (const auto& input : {coarse, preferredLayout(coarse)}) {
+          const auto got = upsampleNearest(input, to[0], to[1]);
+          QVERIFY(torch::equal(got, want));
+          QVERIFY(got.is_contiguous(torch::MemoryFormat::ChannelsLast));
+        }
+      }
     // A coarse map upsampled (2x, 3x) and added, without materialising the upsampling.
     for (const int64_t factor : {2, 3}) {
       const auto coarse = torch::randn({2, 4, 3, 3});

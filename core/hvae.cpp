@@ -74,9 +74,7 @@ class BottleneckImpl : public torch::nn::Module {
   // prior or posterior (clamps, exponentials, KL) keep full precision.
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& constant = {},
                         torch::ScalarType compute = torch::kFloat) {
-    const auto h = pointwiseWithConstant(c1_, geluAnyLayout(x.to(compute)),
-                                         constant.defined() ? geluAnyLayout(constant) : constant,
-                                         compute, &prepared_[0]);
+    const auto h = firstConvolution(x, constant, compute);
     auto branch = finish(h);
     if (!residual_) return branch;
     // Without autograd the sum goes into the branch's own fresh buffer: no 3 MiB allocation at
@@ -91,13 +89,30 @@ class BottleneckImpl : public torch::nn::Module {
   // its upsampled copy. The same numbers as forward(upsample(coarse)).
   torch::Tensor forwardUpsampled(const torch::Tensor& coarse, int64_t resolution,
                                  torch::ScalarType compute = torch::kFloat) {
-    auto h =
-        pointwiseWithConstant(c1_, geluAnyLayout(coarse.to(compute)), {}, compute, &prepared_[0]);
+    auto h = firstConvolution(coarse, {}, compute);
     h = upsampleNearest(h, resolution, resolution);
     return addUpsampled(coarse, finish(h));
   }
 
  private:
+  // c1(GELU(x), constant): in one banded pass where the prepared path takes it (fp32 inference,
+  // one image when there is a constant), so that GELU(x) never goes to memory; else in two.
+  torch::Tensor firstConvolution(const torch::Tensor& x, const torch::Tensor& constant,
+                                 torch::ScalarType compute) {
+    const auto constantPart = constant.defined() ? geluAnyLayout(constant) : constant;
+    if (compute == torch::kFloat && x.scalar_type() == torch::kFloat &&
+        (!constant.defined() || x.size(0) == 1)) {
+      const auto fused =
+          constant.defined()
+              ? prepared_[0].geluThenPointwise(x, c1_->weight.narrow(1, 0, x.size(1)),
+                                               constantShare(c1_, constantPart)[0])
+              : prepared_[0].geluThenPointwise(x, c1_->weight, c1_->bias);
+      if (fused.defined()) return fused;
+    }
+    return pointwiseWithConstant(c1_, geluAnyLayout(x.to(compute)), constantPart, compute,
+                                 &prepared_[0]);
+  }
+
   // The three convolutions after the first, in h's type; fp32 out of a prior or posterior head.
   torch::Tensor finish(torch::Tensor h) {
     h = convolve2d(c2_, geluAnyLayout(h), &prepared_[1]);
@@ -349,6 +364,10 @@ torch::Tensor HvaeImpl::runDecoder(DecoderPass& pass, const torch::Tensor& paren
     }
     h = block.residual_(h);
   }
+  if (computeType_ == torch::kFloat)
+    if (auto fused = preparedHead_.geluThenPointwise(h, head_->weight, head_->bias);
+        fused.defined())
+      return fused;
   return convolve2d(head_, geluAnyLayout(h.to(computeType_)), &preparedHead_).to(torch::kFloat);
 }
 

@@ -25,6 +25,13 @@ class PreparedConvolution {
   torch::Tensor operator()(const torch::Tensor& x, const torch::Tensor& weight,
                            const torch::Tensor& bias, int64_t padding);
 
+  // conv(GELU(x)) for a 1x1 convolution of a channels-last x, band of rows by band: the GELU's
+  // output stays in the cache for the convolution to read, where a separate GELU writes a whole
+  // activation (3 MiB at 128 px, 48 channels) to memory and the convolution reads it back.
+  // Undefined where operator() would be, or for another kernel size or layout.
+  torch::Tensor geluThenPointwise(const torch::Tensor& x, const torch::Tensor& weight,
+                                  const torch::Tensor& bias);
+
   // Whether this build can prepare convolutions at all (oneDNN's headers were found).
   static bool available();
 

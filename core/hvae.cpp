@@ -383,8 +383,11 @@ HvaeEncoding HvaeImpl::encode(const torch::Tensor& images, const torch::Tensor& 
   for (const auto& stage : stages_) {
     const int64_t r = stage.resolution;
     if (h.size(2) != r) h = torch::avg_pool2d(h, h.size(2) / r);
-    for (int64_t b = 0; b < stage.blocks; ++b)
-      h = h + encoder_[index++]->as<BottleneckImpl>()->forward(h, parents, computeType_);
+    for (int64_t b = 0; b < stage.blocks; ++b) {
+      auto branch = encoder_[index++]->as<BottleneckImpl>()->forward(h, parents, computeType_);
+      // Into the branch's fresh buffer when no gradient is wanted (h is kept as an activation).
+      h = torch::GradMode::is_enabled() ? h + branch : branch.add_(h);
+    }
     encoding.activations[r] = h;
   }
   return encoding;

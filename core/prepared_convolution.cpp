@@ -13,6 +13,44 @@
 #endif
 
 namespace cfx {
+namespace {
+
+// Whether the prepared path may serve: fp32 CPU tensors, no gradient to record, weights that
+// are not inference tensors (those have no version counter to notice a change by).
+bool servable(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
+  const bool gradient =
+      torch::GradMode::is_enabled() &&
+      (x.requires_grad() || weight.requires_grad() || (bias.defined() && bias.requires_grad()));
+  const auto fp32Cpu = [](const torch::Tensor& t) {
+    return t.device().is_cpu() && t.scalar_type() == torch::kFloat;
+  };
+  return !gradient && x.dim() == 4 && weight.dim() == 4 && fp32Cpu(x) && fp32Cpu(weight) &&
+         !weight.is_inference() && (!bias.defined() || (fp32Cpu(bias) && bias.dim() == 1));
+}
+
+bool servableGeluThenPointwise(const torch::Tensor& x, const torch::Tensor& weight,
+                               const torch::Tensor& bias) {
+  return fastGeluPays() && servable(x, weight, bias) && weight.size(2) == 1 &&
+         weight.size(3) == 1 && x.is_contiguous(torch::MemoryFormat::ChannelsLast) &&
+         weight.size(1) == x.size(1);
+}
+
+// oneDNN has only its reference kernel for a handful of output channels; a direct loop serves.
+constexpr int64_t kFewOutputs = 4;
+
+torch::Tensor geluThenFewOutputs(const torch::Tensor& x, const torch::Tensor& weight,
+                                 const torch::Tensor& bias) {
+  const int64_t c = x.size(1), outputs = weight.size(0);
+  const auto w = weight.reshape({outputs, c}).contiguous();
+  const auto b = bias.defined() ? bias.contiguous() : bias;
+  auto result = at::empty({x.size(0), outputs, x.size(2), x.size(3)},
+                          x.options().memory_format(at::MemoryFormat::ChannelsLast));
+  geluThenProject(x.data_ptr<float>(), x.numel() / c, c, w.data_ptr<float>(), outputs,
+                  b.defined() ? b.data_ptr<float>() : nullptr, result.data_ptr<float>());
+  return result;
+}
+
+}  // namespace
 
 #ifdef CFX_HAVE_ONEDNN
 namespace prepared_convolution_parts {
@@ -157,19 +195,6 @@ void PreparedConvolution::Cache::run(PreparedPrimitive& entry, const float* inpu
 
 namespace {
 
-// Whether the prepared path may serve: fp32 CPU tensors, no gradient to record, weights that
-// are not inference tensors (those have no version counter to notice a change by).
-bool servable(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
-  const bool gradient =
-      torch::GradMode::is_enabled() &&
-      (x.requires_grad() || weight.requires_grad() || (bias.defined() && bias.requires_grad()));
-  const auto fp32Cpu = [](const torch::Tensor& t) {
-    return t.device().is_cpu() && t.scalar_type() == torch::kFloat;
-  };
-  return !gradient && x.dim() == 4 && weight.dim() == 4 && fp32Cpu(x) && fp32Cpu(weight) &&
-         !weight.is_inference() && (!bias.defined() || (fp32Cpu(bias) && bias.dim() == 1));
-}
-
 ConvolutionKey keyFor(std::vector<int64_t> inputSizes, std::vector<int64_t> inputStrides,
                       const torch::Tensor& weight, const torch::Tensor& bias, int64_t padding) {
   return {std::move(inputSizes), std::move(inputStrides),
@@ -208,9 +233,8 @@ torch::Tensor PreparedConvolution::operator()(const torch::Tensor& x, const torc
 torch::Tensor PreparedConvolution::geluThenPointwise(const torch::Tensor& x,
                                                      const torch::Tensor& weight,
                                                      const torch::Tensor& bias) {
-  if (!servable(x, weight, bias) || weight.size(2) != 1 || weight.size(3) != 1 ||
-      !x.is_contiguous(torch::MemoryFormat::ChannelsLast) || weight.size(1) != x.size(1))
-    return {};
+  if (!servableGeluThenPointwise(x, weight, bias)) return {};
+  if (weight.size(0) <= kFewOutputs) return geluThenFewOutputs(x, weight, bias);
   // A 1x1 convolution sees pixels, not images: the rows of every image are one tall image,
   // cut into bands of whole rows that divide it (one primitive serves every band).
   const int64_t c = x.size(1), width = x.size(3), rows = x.size(0) * x.size(2);
@@ -256,9 +280,11 @@ torch::Tensor PreparedConvolution::operator()(const torch::Tensor&, const torch:
   return {};
 }
 
-torch::Tensor PreparedConvolution::geluThenPointwise(const torch::Tensor&, const torch::Tensor&,
-                                                     const torch::Tensor&) {
-  return {};
+torch::Tensor PreparedConvolution::geluThenPointwise(const torch::Tensor& x,
+                                                     const torch::Tensor& weight,
+                                                     const torch::Tensor& bias) {
+  if (!servableGeluThenPointwise(x, weight, bias) || weight.size(0) > kFewOutputs) return {};
+  return geluThenFewOutputs(x, weight, bias);
 }
 
 bool PreparedConvolution::available() {

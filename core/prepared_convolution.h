@@ -28,7 +28,10 @@ class PreparedConvolution {
   // conv(GELU(x)) for a 1x1 convolution of a channels-last x, band of rows by band: the GELU's
   // output stays in the cache for the convolution to read, where a separate GELU writes a whole
   // activation (3 MiB at 128 px, 48 channels) to memory and the convolution reads it back.
-  // Undefined where operator() would be, or for another kernel size or layout.
+  // Only where the GELU kernel pays (fastGeluPays: AVX-512). Up to 4 output channels (the HVAE's
+  // head), for which oneDNN has only its reference kernel, a direct loop of our own (fast_gelu)
+  // serves, in any build. Undefined where operator() would be, or for another kernel size or
+  // layout.
   torch::Tensor geluThenPointwise(const torch::Tensor& x, const torch::Tensor& weight,
                                   const torch::Tensor& bias);
 

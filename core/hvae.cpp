@@ -40,15 +40,35 @@ torch::Tensor constantShare(const torch::nn::Conv2d& conv, const torch::Tensor& 
   return torch::addmm(conv->bias, constant, weight.t());
 }
 
-// Both shares summed, in `compute`.
-torch::Tensor pointwiseWithConstant(const torch::nn::Conv2d& conv, const torch::Tensor& spatial,
-                                    const torch::Tensor& constant, torch::ScalarType compute,
-                                    PreparedConvolution* prepared) {
-  if (!constant.defined()) return convolve2d(conv, spatial.to(compute), prepared);
-  const auto perImage = constantShare(conv, constant);
-  const auto x = spatial.to(compute);
-  if (x.size(0) == 1) return spatialShare(conv, x, perImage[0], prepared);  // one image's bias
-  return spatialShare(conv, x, {}, prepared) + perImage.to(compute).view({x.size(0), -1, 1, 1});
+// conv(GELU([spatial, constant])), both shares summed, in `compute`; without a constant, a plain
+// 1x1 convolution of a GELU (the head). Where one bias serves the whole batch (no constant, or
+// one image) and the prepared path takes it (fp32 inference), the GELU and the spatial share run
+// in one banded pass, so that GELU(spatial) never goes to memory.
+torch::Tensor geluThenPointwiseWithConstant(const torch::nn::Conv2d& conv,
+                                            const torch::Tensor& spatial,
+                                            const torch::Tensor& constant,
+                                            torch::ScalarType compute,
+                                            PreparedConvolution& prepared) {
+  const auto perImage =
+      constant.defined() ? constantShare(conv, geluAnyLayout(constant)) : torch::Tensor();
+  const bool oneBias = !constant.defined() || spatial.size(0) == 1;
+  const auto bias = !constant.defined() ? conv->bias : (oneBias ? perImage[0] : torch::Tensor());
+  if (compute == torch::kFloat && oneBias)
+    if (auto fused =
+            prepared.geluThenPointwise(spatial, conv->weight.narrow(1, 0, spatial.size(1)), bias);
+        fused.defined())
+      return fused;
+  const auto x = geluAnyLayout(spatial.to(compute));
+  if (oneBias) return spatialShare(conv, x, bias, &prepared);
+  return spatialShare(conv, x, {}, &prepared) + perImage.to(compute).view({x.size(0), -1, 1, 1});
+}
+
+// x + branch. Without autograd the sum goes into the branch's own fresh buffer: no 3 MiB
+// allocation at 128 px, and the memory written last is still in the cache. (A bf16 branch is
+// promoted.)
+torch::Tensor addToBranch(const torch::Tensor& x, torch::Tensor branch) {
+  const bool inPlace = !torch::GradMode::is_enabled() && branch.scalar_type() == x.scalar_type();
+  return inPlace ? branch.add_(x) : x + branch;
 }
 
 // Residual bottleneck (1x1, 3x3, 3x3, 1x1 with GELUs): the one block of the HVAE. Without a
@@ -74,13 +94,8 @@ class BottleneckImpl : public torch::nn::Module {
   // prior or posterior (clamps, exponentials, KL) keep full precision.
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& constant = {},
                         torch::ScalarType compute = torch::kFloat) {
-    const auto h = firstConvolution(x, constant, compute);
-    auto branch = finish(h);
-    if (!residual_) return branch;
-    // Without autograd the sum goes into the branch's own fresh buffer: no 3 MiB allocation at
-    // 128 px, and the memory written last is still in the cache. (A bf16 branch is promoted.)
-    const bool inPlace = !torch::GradMode::is_enabled() && branch.scalar_type() == x.scalar_type();
-    return inPlace ? branch.add_(x) : x + branch;
+    auto branch = finish(geluThenPointwiseWithConstant(c1_, x, constant, compute, prepared_[0]));
+    return residual_ ? addToBranch(x, branch) : branch;
   }
   // The residual block applied to the nearest-neighbour upsampling of `coarse` to `resolution`.
   // Upsampling commutes with the GELU and the 1x1 convolution that open the block, so those run
@@ -89,30 +104,12 @@ class BottleneckImpl : public torch::nn::Module {
   // its upsampled copy. The same numbers as forward(upsample(coarse)).
   torch::Tensor forwardUpsampled(const torch::Tensor& coarse, int64_t resolution,
                                  torch::ScalarType compute = torch::kFloat) {
-    auto h = firstConvolution(coarse, {}, compute);
+    auto h = geluThenPointwiseWithConstant(c1_, coarse, {}, compute, prepared_[0]);
     h = upsampleNearest(h, resolution, resolution);
     return addUpsampled(coarse, finish(h));
   }
 
  private:
-  // c1(GELU(x), constant): in one banded pass where the prepared path takes it (fp32 inference,
-  // one image when there is a constant), so that GELU(x) never goes to memory; else in two.
-  torch::Tensor firstConvolution(const torch::Tensor& x, const torch::Tensor& constant,
-                                 torch::ScalarType compute) {
-    const auto constantPart = constant.defined() ? geluAnyLayout(constant) : constant;
-    if (compute == torch::kFloat && x.scalar_type() == torch::kFloat &&
-        (!constant.defined() || x.size(0) == 1)) {
-      const auto fused =
-          constant.defined()
-              ? prepared_[0].geluThenPointwise(x, c1_->weight.narrow(1, 0, x.size(1)),
-                                               constantShare(c1_, constantPart)[0])
-              : prepared_[0].geluThenPointwise(x, c1_->weight, c1_->bias);
-      if (fused.defined()) return fused;
-    }
-    return pointwiseWithConstant(c1_, geluAnyLayout(x.to(compute)), constantPart, compute,
-                                 &prepared_[0]);
-  }
-
   // The three convolutions after the first, in h's type; fp32 out of a prior or posterior head.
   torch::Tensor finish(torch::Tensor h) {
     h = convolve2d(c2_, geluAnyLayout(h), &prepared_[1]);
@@ -129,9 +126,10 @@ TORCH_MODULE(Bottleneck);
 
 }  // namespace hvae_parts
 
+using hvae_parts::addToBranch;
 using hvae_parts::Bottleneck;
 using hvae_parts::BottleneckImpl;
-using hvae_parts::pointwiseWithConstant;
+using hvae_parts::geluThenPointwiseWithConstant;
 
 namespace {
 
@@ -364,11 +362,7 @@ torch::Tensor HvaeImpl::runDecoder(DecoderPass& pass, const torch::Tensor& paren
     }
     h = block.residual_(h);
   }
-  if (computeType_ == torch::kFloat)
-    if (auto fused = preparedHead_.geluThenPointwise(h, head_->weight, head_->bias);
-        fused.defined())
-      return fused;
-  return convolve2d(head_, geluAnyLayout(h.to(computeType_)), &preparedHead_).to(torch::kFloat);
+  return geluThenPointwiseWithConstant(head_, h, {}, computeType_, preparedHead_).to(torch::kFloat);
 }
 
 HvaeEncoding HvaeImpl::encode(const torch::Tensor& images, const torch::Tensor& parents) {
@@ -384,9 +378,9 @@ HvaeEncoding HvaeImpl::encode(const torch::Tensor& images, const torch::Tensor& 
     const int64_t r = stage.resolution;
     if (h.size(2) != r) h = torch::avg_pool2d(h, h.size(2) / r);
     for (int64_t b = 0; b < stage.blocks; ++b) {
-      auto branch = encoder_[index++]->as<BottleneckImpl>()->forward(h, parents, computeType_);
-      // Into the branch's fresh buffer when no gradient is wanted (h is kept as an activation).
-      h = torch::GradMode::is_enabled() ? h + branch : branch.add_(h);
+      // Into the branch, never into h: h is kept as an activation.
+      h = addToBranch(h,
+                      encoder_[index++]->as<BottleneckImpl>()->forward(h, parents, computeType_));
     }
     encoding.activations[r] = h;
   }

@@ -1,10 +1,14 @@
 #include "convolution.h"
 
+#include "single_channel_convolution.h"
+
 namespace cfx {
 
 torch::Tensor convolve2d(const torch::Tensor& x, const torch::Tensor& weight,
                          const torch::Tensor& bias, int64_t padding,
                          PreparedConvolution* prepared) {
+  if (x.dim() == 4 && x.size(1) == 1)
+    if (auto out = convolveSingleChannel(x, weight, bias, padding); out.defined()) return out;
   if (prepared)
     if (auto out = (*prepared)(x, weight, bias, padding); out.defined()) return out;
   const bool oneDnn = x.device().is_cpu() && at::hasMKLDNN() && x.dim() == 4 &&

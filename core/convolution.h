@@ -8,7 +8,8 @@ namespace cfx {
 
 // A stride-1 2-D convolution that runs on oneDNN on the CPU whatever its shape. LibTorch's own
 // choice sends 1x1 convolutions on one thread, and small inputs of one image, to im2col and the
-// system BLAS, which on Debian is the reference BLAS: 5-20x slower than oneDNN here.
+// system BLAS, which on Debian is the reference BLAS: 5-20x slower than oneDNN here. One-channel
+// inputs (the images) in inference go to a direct loop of ours (single_channel_convolution).
 // With `prepared`, inference calls it can serve go through its kept primitives instead.
 torch::Tensor convolve2d(const torch::Tensor& x, const torch::Tensor& weight,
                          const torch::Tensor& bias, int64_t padding,

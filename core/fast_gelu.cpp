@@ -1,5 +1,7 @@
 #include "fast_gelu.h"
 
+#include "vector_kernel.h"
+
 #include <ATen/Parallel.h>
 #include <algorithm>
 #include <cmath>
@@ -18,16 +20,6 @@ constexpr float kQ1 = 0.51973401675630988f, kQ2 = 0.1192995842621245f, kQ3 = 0.0
                 kQ4 = 0.0010573901741236734f;
 constexpr float kErfLimit = 4.0f, kErfLimitSquared = kErfLimit * kErfLimit;
 constexpr float kInverseSqrt2 = 0.70710678118654752f;
-
-// Each kernel is compiled for AVX-512, AVX2 and the baseline (SSE2), and the loader picks the
-// CPU's best. GCC if-converts the selections below only without trapping math (the program never
-// enables floating-point traps; clang assumes none by default).
-#if defined(__clang__)
-#define CFX_VECTOR_KERNEL __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define CFX_VECTOR_KERNEL \
-  __attribute__((target_clones("avx512f", "avx2", "default"), optimize("no-trapping-math")))
-#endif
 
 // GELU of n floats. No calls and no branches in the loop, so each version vectorises.
 CFX_VECTOR_KERNEL void geluSpan(const float* in, float* out, int64_t n) {

@@ -80,10 +80,10 @@ class TestDefaultModel : public QObject {
   }
 
   // The bf16 option against fp32 on three subjects, for every variable's intervention: a mean
-  // difference under half a grey level and 99 % of pixels within 2.5 (measured: mean 0.27-0.33,
-  // 99th percentile 1.5-2.2, the largest 4-7.5 grey levels, where the pixel noise amplifies the
-  // decoder's rounding); the null intervention still returns the input within 1/255. Showing
-  // the image first and measuring it after gives predict's areas.
+  // difference under 0.3 grey levels and 99 % of pixels within 2 (measured: mean 0.14, 99th
+  // percentile 1.54; the largest 11.3 grey levels, at the edge of a structure that moves, where a
+  // rounding shifts the edge by a fraction of a pixel); the null intervention still returns the
+  // input within 1/255. Showing the image first and measuring it after gives predict's areas.
   void bf16StaysCloseToFp32() {
     if (!hasNativeBFloat16(torch::kCPU)) QSKIP("this CPU has no AVX512-BF16");
     EngineOptions fp32Options, bf16Options;
@@ -114,7 +114,9 @@ class TestDefaultModel : public QObject {
     const auto all = std::get<0>(torch::cat(differences).sort());
     const double mean = all.mean().item<double>();
     const double p99 = all[int64_t(double(all.numel()) * 0.99)].item<double>();
-    QVERIFY2(mean > 0.0 && mean < 0.5 && p99 <= 2.5,
+    qInfo("bf16 - fp32: mean %.3f, 99th percentile %.3f, largest %.3f grey levels", mean, p99,
+          all[-1].item<double>());
+    QVERIFY2(mean > 0.0 && mean < 0.3 && p99 <= 2.0,
              qPrintable(QString("bf16 - fp32: mean %1, 99th percentile %2, largest %3 grey levels")
                             .arg(mean)
                             .arg(p99)
@@ -157,12 +159,16 @@ class TestDefaultModel : public QObject {
       return s.at("guide_heart_area") + s.at("guide_right_lung_area") +
              s.at("guide_left_lung_area");
     };
-    double first = 0, last = 0;
-    const int steps = 8;
+    // Adam's first steps move every weight by about the learning rate whatever the size of its
+    // gradient, so rounding differences (another convolution kernel) change the path from step 1
+    // on: the error over the last four steps is averaged rather than read at the last one.
+    double first = 0, late = 0;
+    const int steps = 8, lateSteps = 4;
     for (int i = 0; i <= steps; ++i) {
       at::Generator g = makeGenerator(21);
       const StepResult r = tuning.step(images, attributes, g);
-      (i == 0 ? first : last) = areaError(r.scalars);
+      if (i == 0) first = areaError(r.scalars);
+      if (i > steps - lateSteps) late += areaError(r.scalars) / lateSteps;
       if (i == steps) break;
       optimiser.zero_grad();
       r.loss.backward();
@@ -170,8 +176,13 @@ class TestDefaultModel : public QObject {
     }
     QVERIFY2(first > 0.5, qPrintable(QString("area error %1 before the steps").arg(first)));
     // Without the guidance's gradient the error would stay where it starts (the same
-    // interventions and noise every step); the bundled weights end at 0.46 of it (others 0.77).
-    QVERIFY2(last < 0.85 * first, qPrintable(QString("area error %1 -> %2").arg(first).arg(last)));
+    // interventions and noise every step); measured 0.30 and 0.66 of it with two convolution
+    // kernels of the segmentor's first layer that differ in rounding only.
+    QVERIFY2(late < 0.85 * first,
+             qPrintable(QString("area error %1 -> %2 (mean of the last %3 steps)")
+                            .arg(first)
+                            .arg(late)
+                            .arg(lateSteps)));
   }
 
   // The bundled model's counterfactuals carry an area intervention: on fresh subjects the

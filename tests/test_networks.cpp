@@ -11,6 +11,7 @@
 #include "predictor.h"
 #include "prepared_convolution.h"
 #include "segmentor.h"
+#include "single_channel_convolution.h"
 #include "test_helpers.h"
 #include "trainer.h"
 
@@ -212,6 +213,50 @@ class TestNetworks : public QObject {
       QVERIFY(torch::equal(cl, want));
       QVERIFY(cl.is_contiguous(torch::MemoryFormat::ChannelsLast));
     }
+  }
+
+  // One-channel images (the first layer of the HVAE and the U-Net) go to a direct loop in
+  // inference: LibTorch's numbers for 3x3 and 5x5 kernels, with and without padding, odd and
+  // non-square sizes, a map of one pixel, batches, with and without bias, and 16 and 48 outputs
+  // (whole vectors) as well as 5 (a remainder); channels-last out. Declined: autograd, fp64, more
+  // than one input channel.
+  void singleChannelConvolutionMatchesLibTorch() {
+    torch::NoGradGuard noGrad;
+    struct Case {
+      int64_t batch, height, width, outputs, kernel, padding;
+      bool bias;
+    };
+    for (const auto& c : std::vector<Case>{{1, 128, 128, 48, 3, 1, true},
+                                           {2, 17, 9, 16, 3, 1, false},
+                                           {1, 1, 1, 5, 3, 1, true},
+                                           {3, 12, 13, 5, 5, 2, true},
+                                           {1, 10, 7, 16, 3, 0, true}}) {
+      const auto x = torch::randn({c.batch, 1, c.height, c.width});
+      const auto w = torch::randn({c.outputs, 1, c.kernel, c.kernel});
+      const auto b = c.bias ? torch::randn({c.outputs}) : torch::Tensor();
+      const auto want = torch::conv2d(x, w, b, 1, c.padding);
+      const auto got = convolveSingleChannel(x, w, b, c.padding);
+      const QString what = QString("%1x%2 kernel %3 padding %4")
+                               .arg(c.height)
+                               .arg(c.width)
+                               .arg(c.kernel)
+                               .arg(c.padding);
+      QVERIFY2(got.defined() && got.sizes() == want.sizes(), qPrintable(what));
+      QVERIFY2(got.is_contiguous(torch::MemoryFormat::ChannelsLast), qPrintable(what));
+      QVERIFY2(torch::allclose(got, want, 1e-5, 1e-5), qPrintable(what));
+      // convolve2d takes it for one-channel inputs.
+      QVERIFY2(torch::allclose(convolve2d(x, w, b, c.padding), want, 1e-5, 1e-5), qPrintable(what));
+    }
+    const auto x = torch::randn({1, 1, 8, 8}), w = torch::randn({4, 1, 3, 3});
+    QVERIFY(!convolveSingleChannel(x.to(torch::kDouble), w.to(torch::kDouble), {}, 1).defined());
+    QVERIFY(!convolveSingleChannel(torch::randn({1, 2, 8, 8}), torch::randn({4, 2, 3, 3}), {}, 1)
+                 .defined());
+    torch::AutoGradMode grad(true);
+    const auto trained = torch::randn({4, 1, 3, 3}, torch::requires_grad());
+    QVERIFY(!convolveSingleChannel(x, trained, {}, 1).defined());
+    // Through convolve2d the gradient still reaches the weights (LibTorch's path).
+    convolve2d(x, trained, {}, 1).sum().backward();
+    QVERIFY(trained.grad().defined() && trained.grad().abs().sum().item<double>() > 0);
   }
 
   // With every class labelled the partial-label loss is the cross-entropy; an image that leaves

@@ -4,6 +4,7 @@
 
 #include <ATen/Parallel.h>
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <vector>
 
@@ -89,6 +90,15 @@ void geluThenProject(const float* in, int64_t pixels, int64_t channels, const fl
           projectSpan(gelu.data(), count, channels, weight, outputs, bias, out + first * outputs);
         }
       });
+}
+
+int threadsUsedByLoopKernels(int64_t n) {
+  std::vector<std::atomic<bool>> used(size_t(std::max(1, at::get_num_threads())));
+  at::parallel_for(0, n, 1, [&](int64_t, int64_t) {
+    const auto thread = size_t(at::get_thread_num());
+    if (thread < used.size()) used[thread] = true;
+  });
+  return int(std::count(used.begin(), used.end(), true));
 }
 
 bool fastGeluPays() {

@@ -28,4 +28,10 @@ void geluErf(const float* in, float* out, int64_t n);
 void geluThenProject(const float* in, int64_t pixels, int64_t channels, const float* weight,
                      int64_t outputs, const float* bias, float* out);
 
+// How many threads an at::parallel_for of n one-element tasks in this file ran on. The loop
+// kernels here, in image_layout and in single_channel_convolution split their work only because
+// those files are compiled with OpenMP (at::parallel_for is a header template; elsewhere it runs
+// the whole range on the calling thread): the tests check it.
+int threadsUsedByLoopKernels(int64_t n);
+
 }  // namespace cfx

@@ -7,9 +7,9 @@ build="${CFX_BUILD_DIR:-$root/build}"
 
 # libdnnl-dev: the headers of oneDNN, which LibTorch already uses (core/prepared_convolution).
 # orthanc and dicom3tools: the PACS tests run a real DICOM server and validate what we write;
-# clang and its runtime (libFuzzer, sanitizers): packaging/fuzz.sh.
+# clang and its runtimes (libFuzzer, sanitizers, OpenMP): packaging/fuzz.sh.
 packages=(cmake ninja-build g++ pkg-config libtorch-dev qt6-base-dev libdcmtk-dev libopencv-dev
-  nlohmann-json3-dev libdnnl-dev orthanc dicom3tools clang libclang-rt-14-dev openssl)
+  nlohmann-json3-dev libdnnl-dev orthanc dicom3tools clang libclang-rt-14-dev libomp-14-dev openssl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

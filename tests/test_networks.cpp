@@ -63,6 +63,16 @@ class TestNetworks : public QObject {
   // size they meet: 1x1 and 3x3, tiny (LibTorch's path) and large (oneDNN), NCHW and NHWC.
   // The inference GELU against LibTorch's exact one over the whole useful range, the tails
   // (where erf saturates), NaN and both layouts; with autograd on it declines.
+  // The loop kernels' files are compiled with OpenMP: without it at::parallel_for runs on one
+  // thread (every GELU and upsampling of the engine did, until this was found).
+  void loopKernelsSplitAcrossThreads() {
+    const int threads = at::get_num_threads();
+    at::set_num_threads(2);
+    const int used = threadsUsedByLoopKernels(64);
+    at::set_num_threads(threads);
+    QCOMPARE(used, 2);
+  }
+
   void fastGeluMatchesLibTorchsExactGelu() {
     torch::NoGradGuard noGrad;
     if (!fastGeluPays()) QSKIP("this CPU has no AVX-512: LibTorch's GELU serves");

@@ -44,6 +44,42 @@ CFX_VECTOR_KERNEL void geluSpan(const float* in, float* out, int64_t n) {
   }
 }
 
+// exp(y) for y <= 0 (the Gaussian density's argument): y = k ln 2 + r with |r| <= ln 2 / 2, e^r
+// by its degree-6 Taylor polynomial (relative error below 2e-7), 2^k put into the exponent bits.
+// Below -87 the result would be subnormal; it is held at e^-87 (about 1.6e-38), which the
+// callers multiply by x e^(-x^2/2)-sized factors that make it vanish anyway.
+constexpr float kLog2e = 1.4426950408889634f, kLn2High = 0.693145751953125f,
+                kLn2Low = 1.428606765330187e-6f, kExpFloor = -87.0f;
+
+// d GELU / dx = Phi(x) + x phi(x), times the incoming gradient. The same erf as geluSpan.
+CFX_VECTOR_KERNEL void geluGradientSpan(const float* in, const float* gradient, float* out,
+                                        int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float x = in[i];
+    const float u = x * kInverseSqrt2;
+    const float square = u * u;
+    const float s = square < kErfLimitSquared ? square : kErfLimitSquared;
+    const float p = ((((((kP6 * s + kP5) * s + kP4) * s + kP3) * s + kP2) * s + kP1) * s + kP0);
+    const float q = ((((kQ4 * s + kQ3) * s + kQ2) * s + kQ1) * s + 1.0f);
+    const float ratio = u * p / q;
+    const float low = ratio < -1.0f ? -1.0f : ratio;
+    const float erf = low > 1.0f ? 1.0f : low;
+    const float y0 = -square;  // -x^2 / 2
+    const float y = y0 < kExpFloor ? kExpFloor : y0;
+    const float k = __builtin_floorf(y * kLog2e + 0.5f);
+    const float r = (y - k * kLn2High) - k * kLn2Low;
+    const float e =
+        1.0f +
+        r * (1.0f +
+             r * (0.5f + r * (1.0f / 6 + r * (1.0f / 24 + r * (1.0f / 120 + r * (1.0f / 720))))));
+    const int32_t bits = (int32_t(k) + 127) << 23;
+    float twoToK;
+    __builtin_memcpy(&twoToK, &bits, sizeof(float));
+    const float density = 0.3989422804014327f * e * twoToK;  // phi(x)
+    out[i] = gradient[i] * (0.5f * (1.0f + erf) + x * density);
+  }
+}
+
 // Dot products of each row with each weight row, in 16 partial sums (one AVX-512 register, two
 // AVX2 ones) added at the end.
 CFX_VECTOR_KERNEL void projectSpan(const float* rows, int64_t count, int64_t channels,
@@ -90,6 +126,50 @@ void geluThenProject(const float* in, int64_t pixels, int64_t channels, const fl
           projectSpan(gelu.data(), count, channels, weight, outputs, bias, out + first * outputs);
         }
       });
+}
+
+namespace {
+
+// GELU with the kernels above in both directions, for training. The gradient's own gradient
+// (never asked for here) would come from LibTorch's operations, not from the kernel.
+class FastGeluFunction : public torch::autograd::Function<FastGeluFunction> {
+ public:
+  static torch::Tensor forward(torch::autograd::AutogradContext* context, const torch::Tensor& x) {
+    context->save_for_backward({x});
+    auto out = torch::empty_like(x);
+    geluErf(x.data_ptr<float>(), out.data_ptr<float>(), x.numel());
+    return out;
+  }
+  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* context,
+                                               torch::autograd::tensor_list gradients) {
+    const auto x = context->get_saved_variables()[0];
+    auto gradient = gradients[0];
+    if (torch::GradMode::is_enabled())  // a graph of the gradient is wanted: LibTorch's path
+      return {torch::gelu_backward(gradient, x)};
+    // The incoming gradient in x's layout, so that both run through one flat loop.
+    if (gradient.strides() != x.strides()) {
+      auto copy = torch::empty_like(x);
+      copy.copy_(gradient);
+      gradient = copy;
+    }
+    auto out = torch::empty_like(x);
+    const float* in = x.data_ptr<float>();
+    const float* g = gradient.data_ptr<float>();
+    float* o = out.data_ptr<float>();
+    at::parallel_for(0, x.numel(), kGrain, [&](int64_t begin, int64_t end) {
+      geluGradientSpan(in + begin, g + begin, o + begin, end - begin);
+    });
+    return {out};
+  }
+};
+
+}  // namespace
+
+torch::Tensor trainableFastGelu(const torch::Tensor& x) {
+  const bool dense = x.is_contiguous() || x.is_contiguous(torch::MemoryFormat::ChannelsLast);
+  if (!fastGeluPays() || !x.device().is_cpu() || x.scalar_type() != torch::kFloat || !dense)
+    return {};
+  return FastGeluFunction::apply(x);
 }
 
 int threadsUsedByLoopKernels(int64_t n) {

@@ -60,7 +60,7 @@ torch::Tensor geluThenPointwiseWithConstant(const torch::nn::Conv2d& conv,
       return fused;
   const auto x = geluAnyLayout(spatial.to(compute));
   if (oneBias) return spatialShare(conv, x, bias, &prepared);
-  return spatialShare(conv, x, {}, &prepared) + perImage.to(compute).view({x.size(0), -1, 1, 1});
+  return addPerImageBias(spatialShare(conv, x, {}, &prepared), perImage.to(compute));
 }
 
 // x + branch. Without autograd the sum goes into the branch's own fresh buffer: no 3 MiB
@@ -368,7 +368,7 @@ torch::Tensor HvaeImpl::runDecoder(DecoderPass& pass, const torch::Tensor& paren
       ++latentIndex;
       if (!term.defined()) term = block.latentTerm(latent, computeType_);
       if (pass.mode != DecoderPass::Mode::Fixed) pass.latentTerms.push_back(term);
-      h = h + feature + term + block.parentTerm(parents);
+      h = addPerImageBias(h + feature + term, block.parentTerm(parents));
     }
     h = block.residual_(h);
   }

@@ -17,9 +17,18 @@ torch::Tensor geluAnyLayout(const torch::Tensor& x) {
   if (x.scalar_type() == torch::kBFloat16 && x.device().is_cpu())
     return geluAnyLayout(x.to(torch::kFloat)).to(torch::kBFloat16);
   if (auto fast = fastGelu(x); fast.defined()) return fast;
+  if (auto trainable = trainableFastGelu(x); trainable.defined()) return trainable;
   if (x.dim() == 4 && !x.is_contiguous() && x.is_contiguous(torch::MemoryFormat::ChannelsLast))
     return torch::gelu(x.permute({0, 2, 3, 1})).permute({0, 3, 1, 2});
   return torch::gelu(x);
+}
+
+torch::Tensor addPerImageBias(const torch::Tensor& x, const torch::Tensor& bias) {
+  const auto perImage = bias.reshape({x.size(0), x.size(1)});
+  if (x.dim() == 4 && !x.is_contiguous() && x.is_contiguous(torch::MemoryFormat::ChannelsLast))
+    return (x.permute({0, 2, 3, 1}) + perImage.view({x.size(0), 1, 1, x.size(1)}))
+        .permute({0, 3, 1, 2});
+  return x + perImage.view({x.size(0), x.size(1), 1, 1});
 }
 
 namespace {

@@ -106,6 +106,40 @@ class TestNetworks : public QObject {
     }
   }
 
+  // The trainable GELU: LibTorch's values and gradients (the gradient within 1e-6 of LibTorch's,
+  // relative to the incoming gradient) on a ramp through both tails, channels-last input with an
+  // NCHW gradient (the gradient is brought to x's layout), and a gradient of the gradient
+  // (create_graph) through LibTorch's operations.
+  void trainableFastGeluMatchesLibTorchsGradient() {
+    if (!fastGeluPays()) QSKIP("this CPU has no AVX-512: LibTorch's GELU serves");
+    torch::AutoGradMode grad(true);
+    const auto check = [](const torch::Tensor& values, const torch::Tensor& incoming) {
+      const auto x = values.detach().requires_grad_(true);
+      const auto reference = values.detach().contiguous().requires_grad_(true);
+      const auto y = trainableFastGelu(x);
+      QVERIFY(y.defined() && y.requires_grad());
+      const auto want = torch::gelu(reference);
+      QVERIFY(((y - want).abs() / values.abs().clamp_min(1)).max().item<double>() < 3e-7);
+      y.backward(incoming);
+      want.backward(incoming.contiguous());
+      const double worst =
+          ((x.grad() - reference.grad()).abs().max() / incoming.abs().max()).item<double>();
+      QVERIFY2(worst < 1e-6, qPrintable(QString("gradient off by %1").arg(worst)));
+    };
+    check(torch::linspace(-15, 15, 300001), torch::randn({300001}));
+    check(preferredLayout(torch::randn({2, 12, 33, 17}) * 4), torch::randn({2, 12, 33, 17}));
+    // The gradient of the gradient.
+    const auto x = torch::randn({64}, torch::requires_grad());
+    const auto first = torch::autograd::grad({trainableFastGelu(x).sum()}, {x}, {}, true, true)[0];
+    const auto second = torch::autograd::grad({first.sum()}, {x})[0];
+    const auto r = x.detach().requires_grad_(true);
+    const auto wantFirst = torch::autograd::grad({torch::gelu(r).sum()}, {r}, {}, true, true)[0];
+    const auto wantSecond = torch::autograd::grad({wantFirst.sum()}, {r})[0];
+    QVERIFY(torch::allclose(first, wantFirst, 1e-5, 1e-6));
+    QVERIFY(torch::allclose(second, wantSecond, 1e-5, 1e-6));
+    QVERIFY(!trainableFastGelu(torch::randn({4}, torch::kDouble)).defined());
+  }
+
   // Kept oneDNN primitives against LibTorch's convolution: every size class of the HVAE, both
   // layouts, with and without a bias, one image and two, a weight that is a narrowed view (the
   // spatial share of a 1x1 convolution); then weights changed in place and the same shape again

@@ -22,25 +22,28 @@ constexpr float kQ1 = 0.51973401675630988f, kQ2 = 0.1192995842621245f, kQ3 = 0.0
 constexpr float kErfLimit = 4.0f, kErfLimitSquared = kErfLimit * kErfLimit;
 constexpr float kInverseSqrt2 = 0.70710678118654752f;
 
+// erf(u) for u = x / sqrt(2), given u^2. Every value is computed for every lane and then
+// selected, with no condition inside another: where a comparison or the division depended on
+// one, the compiler could not vectorise the loops for AVX2 (no masked operations there), and that
+// version ran 12x slower than AVX-512's. Beyond the limit u^2 is held at the limit's, so the fit
+// gives u R(4) / 4, past +-1 from |u| = 4 on; clamping it to [-1, 1] saturates erf exactly there,
+// so that the far tails give x and 0 as LibTorch's does (a NaN x still gives NaN). Always inlined
+// into the kernels, each compiled for its instruction set.
+__attribute__((always_inline)) inline float erfOfScaled(float u, float square) {
+  const float s = square < kErfLimitSquared ? square : kErfLimitSquared;
+  const float p = ((((((kP6 * s + kP5) * s + kP4) * s + kP3) * s + kP2) * s + kP1) * s + kP0);
+  const float q = ((((kQ4 * s + kQ3) * s + kQ2) * s + kQ1) * s + 1.0f);
+  const float ratio = u * p / q;
+  const float low = ratio < -1.0f ? -1.0f : ratio;
+  return low > 1.0f ? 1.0f : low;
+}
+
 // GELU of n floats. No calls and no branches in the loop, so each version vectorises.
 CFX_VECTOR_KERNEL void geluSpan(const float* in, float* out, int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
     const float x = in[i];
     const float u = x * kInverseSqrt2;
-    // Every value is computed for every lane and then selected, with no condition inside
-    // another: where a comparison or the division depended on one, the compiler could not
-    // vectorise the loop for AVX2 (no masked operations there), and that version ran 12x slower
-    // than AVX-512's. Beyond the limit x^2 is held at the limit's, so the fit gives u R(4) / 4,
-    // past +-1 from |u| = 4 on; clamping it to [-1, 1] saturates erf exactly there, so that the
-    // far tails give x and 0 as LibTorch's does (a NaN x still gives NaN).
-    const float square = u * u;
-    const float s = square < kErfLimitSquared ? square : kErfLimitSquared;
-    const float p = ((((((kP6 * s + kP5) * s + kP4) * s + kP3) * s + kP2) * s + kP1) * s + kP0);
-    const float q = ((((kQ4 * s + kQ3) * s + kQ2) * s + kQ1) * s + 1.0f);
-    const float ratio = u * p / q;
-    const float low = ratio < -1.0f ? -1.0f : ratio;
-    const float erf = low > 1.0f ? 1.0f : low;
-    out[i] = 0.5f * x * (1.0f + erf);
+    out[i] = 0.5f * x * (1.0f + erfOfScaled(u, u * u));
   }
 }
 
@@ -58,12 +61,7 @@ CFX_VECTOR_KERNEL void geluGradientSpan(const float* in, const float* gradient, 
     const float x = in[i];
     const float u = x * kInverseSqrt2;
     const float square = u * u;
-    const float s = square < kErfLimitSquared ? square : kErfLimitSquared;
-    const float p = ((((((kP6 * s + kP5) * s + kP4) * s + kP3) * s + kP2) * s + kP1) * s + kP0);
-    const float q = ((((kQ4 * s + kQ3) * s + kQ2) * s + kQ1) * s + 1.0f);
-    const float ratio = u * p / q;
-    const float low = ratio < -1.0f ? -1.0f : ratio;
-    const float erf = low > 1.0f ? 1.0f : low;
+    const float erf = erfOfScaled(u, square);
     const float y0 = -square;  // -x^2 / 2
     const float y = y0 < kExpFloor ? kExpFloor : y0;
     const float k = __builtin_floorf(y * kLog2e + 0.5f);

@@ -2,6 +2,7 @@
 
 #include "fast_gelu.h"
 
+#include <ATen/Parallel.h>
 #include <algorithm>
 #include <mutex>
 #include <string>
@@ -66,11 +67,15 @@ struct ConvolutionKey {
   int64_t weightVersion = -1;
   bool hasBias = false;
   int64_t padding = 0;
+  // oneDNN fixes a primitive's threads when it makes it: one made while the job had one thread
+  // (the thread budget gives one beside a busy process, and a command's first call may come
+  // before its budget is applied) would run on one thread ever after.
+  int threads = 1;
   bool operator==(const ConvolutionKey& o) const {
     return inputSizes == o.inputSizes && inputStrides == o.inputStrides &&
            weightSizes == o.weightSizes && weightStrides == o.weightStrides &&
            weightData == o.weightData && weightVersion == o.weightVersion && hasBias == o.hasBias &&
-           padding == o.padding;
+           padding == o.padding && threads == o.threads;
   }
 };
 
@@ -90,9 +95,10 @@ struct PreparedConvolution::Cache {
   std::mutex mutex;
   dnnl::engine engine{dnnl::engine::kind::cpu, 0};
   dnnl::stream stream{engine};
-  // Few shapes meet one convolution (one image size, a batch or two); the oldest goes first.
+  // Few shapes meet one convolution (one image size, a batch or two, one or two thread counts);
+  // the oldest goes first.
   std::vector<PreparedPrimitive> prepared;
-  static constexpr size_t kShapesKept = 4;
+  static constexpr size_t kShapesKept = 8;
 
   std::vector<float> band;  // the GELU of one band of rows (geluThenPointwise)
 
@@ -200,7 +206,8 @@ ConvolutionKey keyFor(std::vector<int64_t> inputSizes, std::vector<int64_t> inpu
   return {std::move(inputSizes), std::move(inputStrides),
           weight.sizes().vec(),  weight.strides().vec(),
           weight.data_ptr(),     int64_t(weight._version()),
-          bias.defined(),        padding};
+          bias.defined(),        padding,
+          at::get_num_threads()};
 }
 
 // The GELU's output of one band stays in the core's cache (about 1-2 MiB here) until the
@@ -269,6 +276,11 @@ bool PreparedConvolution::available() {
   return true;
 }
 
+size_t PreparedConvolution::kept() const {
+  std::lock_guard<std::mutex> lock(cache_->mutex);
+  return cache_->prepared.size();
+}
+
 #else
 
 struct PreparedConvolution::Cache {};
@@ -289,6 +301,10 @@ torch::Tensor PreparedConvolution::geluThenPointwise(const torch::Tensor& x,
 
 bool PreparedConvolution::available() {
   return false;
+}
+
+size_t PreparedConvolution::kept() const {
+  return 0;
 }
 
 #endif

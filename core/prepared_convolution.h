@@ -38,6 +38,9 @@ class PreparedConvolution {
   // Whether this build can prepare convolutions at all (oneDNN's headers were found).
   static bool available();
 
+  // How many primitives (or refusals) are kept: one per input shape and thread count.
+  size_t kept() const;
+
  private:
   struct Cache;
   std::unique_ptr<Cache> cache_;

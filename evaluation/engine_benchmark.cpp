@@ -118,6 +118,7 @@ EngineTimings benchmarkEngine(const BenchmarkSubject& subject, const BenchmarkSe
   const auto observed = plausibleObservation(*engine, image);
   const std::vector<Intervention> slider = {sliderMove(*engine)};
 
+  if (settings.beforeEachJob) settings.beforeEachJob();        // the warm-up with the jobs' threads
   AbductedSubject abducted = engine->abduct(image, observed);  // warm-up
   engine->predict(abducted, slider);
   std::vector<double> scalars, encoder, posterior, abduction;

@@ -182,7 +182,19 @@ class TestNetworks : public QObject {
     QVERIFY(!torch::allclose(after, before, 1e-2, 1e-2));
     // A copy starts empty and computes the same.
     PreparedConvolution copy = prepared;
+    QCOMPARE(copy.kept(), size_t(0));
     QVERIFY(torch::allclose(copy(x, w, b, 1), after, 1e-6, 1e-6));
+    // oneDNN fixes a primitive's threads when it makes it: another thread count gets its own
+    // primitive (one made on one thread would otherwise serve two on one), the same count none.
+    {
+      const int threads = at::get_num_threads();
+      at::set_num_threads(threads == 1 ? 2 : 1);
+      QVERIFY(torch::allclose(copy(x, w, b, 1), after, 1e-6, 1e-6));
+      QCOMPARE(copy.kept(), size_t(2));
+      at::set_num_threads(threads);
+      QVERIFY(torch::allclose(copy(x, w, b, 1), after, 1e-6, 1e-6));
+      QCOMPARE(copy.kept(), size_t(2));
+    }
     if (fastGeluPays()) {  // the fused path needs AVX-512
       // conv(GELU(x)) band by band: a 128 px 48-channel map (several bands), two images of an odd
       // height (bands of whole rows that divide 2 x 7), a narrowed weight with a per-image bias.

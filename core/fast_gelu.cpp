@@ -128,15 +128,26 @@ void geluThenProject(const float* in, int64_t pixels, int64_t channels, const fl
 
 namespace {
 
+// What the kernels serve: an fp32 CPU tensor whose memory is one dense block (contiguous or
+// channels-last, read as a flat array), on a CPU where they pay.
+bool kernelServes(const torch::Tensor& x) {
+  const bool dense = x.is_contiguous() || x.is_contiguous(torch::MemoryFormat::ChannelsLast);
+  return fastGeluPays() && x.device().is_cpu() && x.scalar_type() == torch::kFloat && dense;
+}
+
+torch::Tensor geluOf(const torch::Tensor& x) {
+  auto out = torch::empty_like(x);  // keeps x's layout
+  geluErf(x.data_ptr<float>(), out.data_ptr<float>(), x.numel());
+  return out;
+}
+
 // GELU with the kernels above in both directions, for training. The gradient's own gradient
 // (never asked for here) would come from LibTorch's operations, not from the kernel.
 class FastGeluFunction : public torch::autograd::Function<FastGeluFunction> {
  public:
   static torch::Tensor forward(torch::autograd::AutogradContext* context, const torch::Tensor& x) {
     context->save_for_backward({x});
-    auto out = torch::empty_like(x);
-    geluErf(x.data_ptr<float>(), out.data_ptr<float>(), x.numel());
-    return out;
+    return geluOf(x);
   }
   static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* context,
                                                torch::autograd::tensor_list gradients) {
@@ -164,10 +175,7 @@ class FastGeluFunction : public torch::autograd::Function<FastGeluFunction> {
 }  // namespace
 
 torch::Tensor trainableFastGelu(const torch::Tensor& x) {
-  const bool dense = x.is_contiguous() || x.is_contiguous(torch::MemoryFormat::ChannelsLast);
-  if (!fastGeluPays() || !x.device().is_cpu() || x.scalar_type() != torch::kFloat || !dense)
-    return {};
-  return FastGeluFunction::apply(x);
+  return kernelServes(x) ? FastGeluFunction::apply(x) : torch::Tensor();
 }
 
 int threadsUsedByLoopKernels(int64_t n) {
@@ -184,13 +192,8 @@ bool fastGeluPays() {
 }
 
 torch::Tensor fastGelu(const torch::Tensor& x) {
-  const bool dense = x.is_contiguous() || x.is_contiguous(torch::MemoryFormat::ChannelsLast);
-  if (!fastGeluPays() || !x.device().is_cpu() || x.scalar_type() != torch::kFloat || !dense ||
-      (x.requires_grad() && torch::GradMode::is_enabled()))
-    return {};
-  auto out = torch::empty_like(x);  // keeps x's layout
-  geluErf(x.data_ptr<float>(), out.data_ptr<float>(), x.numel());
-  return out;
+  const bool gradient = x.requires_grad() && torch::GradMode::is_enabled();
+  return kernelServes(x) && !gradient ? geluOf(x) : torch::Tensor();
 }
 
 }  // namespace cfx

@@ -410,7 +410,7 @@ std::pair<HvaeLoss, HvaeAbduction> HvaeImpl::lossAndAbduction(const torch::Tenso
   DecoderPass pass;
   pass.encoder = encode(images, parents).activations;
   pass.generator = generator;
-  const auto out = runDecoder(pass, parents);
+  const auto out = withChannelsLastGradient(runDecoder(pass, parents));
   const auto loc = out.narrow(1, 0, 1), logScale = out.narrow(1, 1, 1).clamp(-7, 2);
   const double dims = double(images.size(1) * images.size(2) * images.size(3));
   const auto nll = -discretisedGaussianLogLikelihood(images, loc, logScale).sum({1, 2, 3}) / dims;

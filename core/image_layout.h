@@ -20,14 +20,24 @@ torch::Tensor geluAnyLayout(const torch::Tensor& x);
 // memory element by element (54 of a training step's 617 ms at 128 px, batch 8).
 torch::Tensor addPerImageBias(const torch::Tensor& x, const torch::Tensor& bias);
 
+// x, whose gradient in training is handed on channels-last whatever layout it arrives in. The
+// likelihood reads the decoder's output through narrowed views whose gradients LibTorch builds
+// in NCHW; from there every gradient of the decoder and the encoder came NCHW against NHWC
+// activations: each convolution's gradient reordered, each sum of two gradients ran LibTorch's
+// slow mixed-layout path.
+torch::Tensor withChannelsLastGradient(const torch::Tensor& x);
+
 // Nearest-neighbour upsampling to height x width (whole multiples of x's sides), in the preferred
-// layout. Channels-last fp32 inference input is copied row by row (LibTorch's kernel and the
-// layout change after it took 0.3 ms for a 12-channel 128 px map); anything else goes to LibTorch.
+// layout. Channels-last fp32 input is copied row by row (LibTorch's kernel and the layout change
+// after it took 0.3 ms for a 12-channel 128 px map), in training with its own gradient (block
+// sums of the NHWC gradient); anything else goes to LibTorch.
 torch::Tensor upsampleNearest(const torch::Tensor& x, int64_t height, int64_t width);
 
 // coarse upsampled (nearest neighbour) to fine's size, plus fine, without materialising the
 // upsampled copy: the sum reads coarse through a broadcast. fine's sides are whole multiples of
-// coarse's. The same numbers as upsample_nearest2d(coarse) + fine, in fine's layout.
+// coarse's. The same numbers as upsample_nearest2d(coarse) + fine, in fine's layout. An fp32
+// channels-last fine runs through one loop, in training too, with coarse's gradient the block
+// sums of the NHWC gradient.
 torch::Tensor addUpsampled(const torch::Tensor& coarse, const torch::Tensor& fine);
 
 }  // namespace cfx

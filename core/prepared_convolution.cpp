@@ -220,6 +220,7 @@ PreparedConvolution::PreparedConvolution() : cache_(std::make_unique<Cache>()) {
 
 torch::Tensor PreparedConvolution::operator()(const torch::Tensor& x, const torch::Tensor& weight,
                                               const torch::Tensor& bias, int64_t padding) {
+  if (auto trained = trainable_(x, weight, bias, padding); trained.defined()) return trained;
   if (!servable(x, weight, bias)) return {};
   const torch::Tensor b = bias.defined() ? bias.contiguous() : bias;
   const auto key = keyFor(x.sizes().vec(), x.strides().vec(), weight, bias, padding);
@@ -287,9 +288,9 @@ struct PreparedConvolution::Cache {};
 
 PreparedConvolution::PreparedConvolution() = default;
 
-torch::Tensor PreparedConvolution::operator()(const torch::Tensor&, const torch::Tensor&,
-                                              const torch::Tensor&, int64_t) {
-  return {};
+torch::Tensor PreparedConvolution::operator()(const torch::Tensor& x, const torch::Tensor& weight,
+                                              const torch::Tensor& bias, int64_t padding) {
+  return trainable_(x, weight, bias, padding);
 }
 
 torch::Tensor PreparedConvolution::geluThenPointwise(const torch::Tensor& x,

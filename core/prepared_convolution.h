@@ -3,6 +3,8 @@
 #include <torch/torch.h>
 #include <memory>
 
+#include "trainable_convolution.h"
+
 namespace cfx {
 
 // One convolution's oneDNN primitives, made once for each input shape and kept, with the weights
@@ -13,7 +15,8 @@ namespace cfx {
 // dense layout when no gradient is wanted, and answers an undefined tensor otherwise (and in a
 // build without oneDNN's headers), so that the caller takes LibTorch's path. A change of the
 // weights (their version counter or storage) makes it prepare them again. Copies start empty.
-// Thread-safe: calls on one object run one at a time.
+// Thread-safe: calls on one object run one at a time. Where a gradient is recorded, the call
+// goes to its TrainableConvolution (training's primitives) instead.
 class PreparedConvolution {
  public:
   PreparedConvolution();
@@ -44,6 +47,7 @@ class PreparedConvolution {
  private:
   struct Cache;
   std::unique_ptr<Cache> cache_;
+  TrainableConvolution trainable_;
 };
 
 }  // namespace cfx

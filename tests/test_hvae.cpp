@@ -127,7 +127,10 @@ class TestHvae : public QObject {
     at::Generator data = makeGenerator(2);
     const auto [images, parents] = discs(64, data);
     const double before = hvae->loss(images, parents).nelbo.item<double>();
-    const TrainingOptions options = test::quickTraining(200, 5e-3);
+    // At 5e-3 the end point depended on the rounding of the gradients: NELBO 3.0-4.6 for the
+    // same start with LibTorch's convolutions or ours (gradients within 1e-4 of each other); at
+    // 3e-3 every path ends at 3.73.
+    const TrainingOptions options = test::quickTraining(200, 3e-3);
     TrainingHooks hooks;
     hooks.step = [&](int64_t, at::Generator& g) {
       const auto index = torch::randint(64, {16}, g, torch::kInt64);
@@ -137,6 +140,7 @@ class TestHvae : public QObject {
     train(*hvae, options, hooks, dir_.filePath("hvae").toStdString());
     torch::NoGradGuard noGrad;
     const auto after = hvae->loss(images, parents);
+    qInfo("nelbo %f -> %f", before, after.nelbo.item<double>());
     QVERIFY2(after.nelbo.item<double>() < 0.7 * before,
              qPrintable(QString("nelbo %1 -> %2").arg(before).arg(after.nelbo.item<double>())));
     QVERIFY(after.bitsPerDim() > 0);

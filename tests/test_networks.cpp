@@ -13,6 +13,7 @@
 #include "segmentor.h"
 #include "single_channel_convolution.h"
 #include "test_helpers.h"
+#include "trainable_convolution.h"
 #include "trainer.h"
 
 using namespace cfx;
@@ -214,13 +215,15 @@ class TestNetworks : public QObject {
       QVERIFY(!prepared.geluThenPointwise(x, w, b).defined());                      // 3x3
       QVERIFY(!prepared.geluThenPointwise(x.contiguous(), narrowed, b).defined());  // NCHW
     }
-    // Declined: another type, and any call autograd must see.
+    // Declined: another type. A call autograd must see goes to the training primitives.
     QVERIFY(
         !prepared(x.to(torch::kDouble), w.to(torch::kDouble), b.to(torch::kDouble), 1).defined());
     {
       torch::AutoGradMode grad(true);
       const auto trained = torch::randn({5, 6, 3, 3}, torch::requires_grad());
-      QVERIFY(!prepared(x, trained, b, 1).defined());
+      const auto out = prepared(x, trained, b, 1);
+      QVERIFY(out.defined() && out.requires_grad());
+      QVERIFY(out.grad_fn()->name().find("ConvolutionFunction") != std::string::npos);
     }
   }
 
@@ -269,6 +272,112 @@ class TestNetworks : public QObject {
       QVERIFY(torch::equal(cl, want));
       QVERIFY(cl.is_contiguous(torch::MemoryFormat::ChannelsLast));
     }
+  }
+
+  // Convolutions with a gradient run on oneDNN's training primitives of our own: LibTorch's
+  // values and gradients for 1x1 and 3x3 kernels (padding 0 and 1), a one-channel input without
+  // a gradient (the first layer), with and without bias, an NCHW incoming gradient, and a first
+  // derivative with a graph (a second derivative, through LibTorch's operations). One set of
+  // primitives per shape and thread count is kept. Inference is not served.
+  void trainableConvolutionMatchesLibTorch() {
+    if (!PreparedConvolution::available()) QSKIP("built without oneDNN's headers");
+    struct Case {
+      int64_t inputs, outputs, kernel, padding;
+      bool bias, inputGradient;
+    };
+    for (const auto& c : std::vector<Case>{{48, 12, 1, 0, true, true},
+                                           {12, 48, 1, 0, false, true},
+                                           {12, 12, 3, 1, true, true},
+                                           {5, 7, 3, 0, true, true},
+                                           {1, 16, 3, 1, true, false}}) {
+      const QString label = QString("%1 -> %2, %3x%3").arg(c.inputs).arg(c.outputs).arg(c.kernel);
+      TrainableConvolution convolution;
+      const auto xValue = torch::randn({2, c.inputs, 9, 7});
+      const auto wValue = torch::randn({c.outputs, c.inputs, c.kernel, c.kernel}) * 0.3;
+      const auto bValue = c.bias ? torch::randn({c.outputs}) : torch::Tensor();
+      const int64_t outH = 9 + 2 * c.padding - c.kernel + 1,
+                    outW = 7 + 2 * c.padding - c.kernel + 1;
+      const auto upstream = torch::randn({2, c.outputs, outH, outW});  // NCHW
+      const auto leaves = [&] {
+        auto x = preferredLayout(xValue).requires_grad_(c.inputGradient);
+        auto w = wValue.clone().requires_grad_(true);
+        auto b = c.bias ? bValue.clone().requires_grad_(true) : torch::Tensor();
+        return std::make_tuple(x, w, b);
+      };
+      auto [x0, w0, b0] = leaves();
+      const auto want = torch::conv2d(x0, w0, b0, 1, c.padding);
+      (want * upstream).sum().backward();
+      auto [x, w, b] = leaves();
+      const auto got = convolution(x, w, b, c.padding);
+      QVERIFY2(got.defined(), qPrintable(label));
+      QVERIFY2(got.grad_fn()->name().find("ConvolutionFunction") != std::string::npos,
+               qPrintable(label));
+      QVERIFY(got.is_contiguous(torch::MemoryFormat::ChannelsLast));
+      QVERIFY2(torch::allclose(got, want, 1e-4, 1e-4), qPrintable(label));
+      (got * upstream).sum().backward();
+      QVERIFY2(torch::allclose(w.grad(), w0.grad(), 1e-3, 1e-3), qPrintable(label));
+      if (c.bias) QVERIFY2(torch::allclose(b.grad(), b0.grad(), 1e-3, 1e-3), qPrintable(label));
+      if (c.inputGradient)
+        QVERIFY2(torch::allclose(x.grad(), x0.grad(), 1e-4, 1e-4), qPrintable(label));
+      else
+        QVERIFY(!x.grad().defined());
+      // With a graph of the gradient: the same first derivative, whose own gradient in the
+      // upstream gradient u is d/du sum(dL/dw) = sum over the inputs under each output pixel.
+      auto u = upstream.clone().requires_grad_(true);
+      const auto again = convolution(x, w, b, c.padding);
+      const auto dw = torch::autograd::grad({(again * u).sum()}, {w}, {}, true, true)[0];
+      QVERIFY2(torch::allclose(dw, w0.grad(), 1e-3, 1e-3), qPrintable(label));
+      dw.sum().backward();
+      auto u0 = upstream.clone().requires_grad_(true);
+      const auto dw0 = torch::autograd::grad({(torch::conv2d(x0, w0, b0, 1, c.padding) * u0).sum()},
+                                             {w0}, {}, true, true)[0];
+      dw0.sum().backward();
+      QVERIFY2(torch::allclose(u.grad(), u0.grad(), 1e-4, 1e-4), qPrintable(label));
+      QCOMPARE(convolution.kept(), size_t(1));
+      torch::NoGradGuard inference;
+      QVERIFY(!convolution(x, w, b, c.padding).defined());
+    }
+  }
+
+  // In training, nearest upsampling and the upsampled sum run through our own loops with their
+  // own gradients (block sums of an NHWC gradient): LibTorch's values and gradients for 2x and
+  // unequal 3x2 factors, 5 and 16 channels (vector remainders), an NCHW incoming gradient, and a
+  // first derivative with a graph (a second derivative: LibTorch's sum).
+  void upsamplingGradientsMatchLibTorch() {
+    for (const auto& [fy, fx] : std::vector<std::pair<int64_t, int64_t>>{{2, 2}, {3, 2}})
+      for (const int64_t channels : {5, 16}) {
+        const auto coarseValue = torch::randn({2, channels, 3, 4});
+        const auto fineValue = torch::randn({2, channels, 3 * fy, 4 * fx});
+        const auto weight = torch::randn({2, channels, 3 * fy, 4 * fx});  // NCHW gradient
+        const auto reference = [&](bool sum) {
+          auto c = coarseValue.clone().requires_grad_(true);
+          auto f = fineValue.clone().requires_grad_(true);
+          auto up = torch::upsample_nearest2d(c, {3 * fy, 4 * fx});
+          auto out = sum ? up + f : up;
+          (out * weight).sum().backward();
+          return std::make_tuple(out.detach(), c.grad(), sum ? f.grad() : torch::Tensor());
+        };
+        for (const bool sum : {false, true}) {
+          const auto [want, wantCoarse, wantFine] = reference(sum);
+          auto c = preferredLayout(coarseValue).requires_grad_(true);
+          auto f = preferredLayout(fineValue).requires_grad_(true);
+          const auto out = sum ? addUpsampled(c, f) : upsampleNearest(c, 3 * fy, 4 * fx);
+          QVERIFY2(
+              out.grad_fn()->name().find(sum ? "UpsampledSum" : "Upsample") != std::string::npos,
+              out.grad_fn()->name().c_str());
+          QVERIFY(torch::equal(out, want));
+          (out * weight).sum().backward();
+          QVERIFY(torch::allclose(c.grad(), wantCoarse, 1e-5, 1e-5));
+          if (sum) QVERIFY(torch::equal(f.grad(), wantFine));
+          // With a graph of the gradient, whose own gradient (in weight) is the block sums again.
+          auto w = weight.clone().requires_grad_(true);
+          const auto again = sum ? addUpsampled(c, f) : upsampleNearest(c, 3 * fy, 4 * fx);
+          const auto g = torch::autograd::grad({(again * w).sum()}, {c}, {}, true, true)[0];
+          QVERIFY(torch::allclose(g, wantCoarse, 1e-5, 1e-5));
+          g.sum().backward();
+          QVERIFY(torch::allclose(w.grad(), torch::ones_like(weight)));
+        }
+      }
   }
 
   // One-channel images (the first layer of the HVAE and the U-Net) go to a direct loop in

@@ -389,7 +389,7 @@ HvaeEncoding HvaeImpl::encode(const torch::Tensor& images, const torch::Tensor& 
   size_t index = 0;
   for (const auto& stage : stages_) {
     const int64_t r = stage.resolution;
-    if (h.size(2) != r) h = torch::avg_pool2d(h, h.size(2) / r);
+    if (h.size(2) != r) h = averagePool(h, h.size(2) / r);
     for (int64_t b = 0; b < stage.blocks; ++b) {
       // Into the branch, never into h: h is kept as an activation.
       h = addToBranch(h,

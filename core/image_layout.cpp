@@ -183,6 +183,29 @@ class ChannelsLastGradientFunction
   }
 };
 
+// The mean of each factor x factor block, and its gradient: the gradient upsampled, over the
+// block's size.
+class AveragePoolFunction : public torch::autograd::Function<AveragePoolFunction> {
+ public:
+  static torch::Tensor forward(torch::autograd::AutogradContext* context, const torch::Tensor& x,
+                               int64_t factor) {
+    context->saved_data["factor"] = factor;
+    return sumBlocks(x, factor, factor).mul_(1.0 / double(factor * factor));
+  }
+  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* context,
+                                               torch::autograd::tensor_list gradients) {
+    const int64_t factor = context->saved_data["factor"].toInt();
+    const double share = 1.0 / double(factor * factor);
+    const auto& gradient = gradients[0];
+    if (torch::GradMode::is_enabled())  // a graph of the gradient is wanted: LibTorch's
+      return {torch::upsample_nearest2d(gradient,
+                                        {gradient.size(2) * factor, gradient.size(3) * factor}) *
+                  share,
+              torch::Tensor()};
+    return {upsampleRows(nhwcGradient(gradient), factor, factor).mul_(share), torch::Tensor()};
+  }
+};
+
 bool recordsGradient(const torch::Tensor& t) {
   return t.requires_grad() && torch::GradMode::is_enabled();
 }
@@ -192,6 +215,13 @@ bool recordsGradient(const torch::Tensor& t) {
 torch::Tensor withChannelsLastGradient(const torch::Tensor& x) {
   if (x.dim() != 4 || !x.device().is_cpu() || !recordsGradient(x)) return x;
   return ChannelsLastGradientFunction::apply(x);
+}
+
+torch::Tensor averagePool(const torch::Tensor& x, int64_t factor) {
+  if (!nhwcFloat(x) || x.size(2) % factor || x.size(3) % factor)
+    return torch::avg_pool2d(x, factor);
+  if (recordsGradient(x)) return AveragePoolFunction::apply(x, factor);
+  return sumBlocks(x, factor, factor).mul_(1.0 / double(factor * factor));
 }
 
 torch::Tensor upsampleNearest(const torch::Tensor& x, int64_t height, int64_t width) {

@@ -27,6 +27,12 @@ torch::Tensor addPerImageBias(const torch::Tensor& x, const torch::Tensor& bias)
 // slow mixed-layout path.
 torch::Tensor withChannelsLastGradient(const torch::Tensor& x);
 
+// The mean of each factor x factor block (avg_pool2d with kernel and stride `factor`). An fp32
+// channels-last x whose sides factor divides runs through our own loop, in training with its own
+// gradient: LibTorch 1.13's backward zero-filled the whole gradient and scattered into it (5 %
+// of a training step at 128 px); anything else goes to LibTorch.
+torch::Tensor averagePool(const torch::Tensor& x, int64_t factor);
+
 // Nearest-neighbour upsampling to height x width (whole multiples of x's sides), in the preferred
 // layout. Channels-last fp32 input is copied row by row (LibTorch's kernel and the layout change
 // after it took 0.3 ms for a 12-channel 128 px map), in training with its own gradient (block

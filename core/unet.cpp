@@ -1,6 +1,7 @@
 #include "unet.h"
 
 #include "convolution.h"
+#include "image_layout.h"
 #include "json_fields.h"
 #include "validation_error.h"
 
@@ -74,7 +75,7 @@ torch::Tensor UNetImpl::forward(const torch::Tensor& x) {
   std::vector<torch::Tensor> skips;
   torch::Tensor h = x;
   for (size_t level = 0; level < down_.size(); ++level) {
-    if (level > 0) h = torch::avg_pool2d(h, 2);
+    if (level > 0) h = averagePool(h, 2);
     h = down_[level](h);
     skips.push_back(h);
   }
@@ -91,7 +92,7 @@ torch::Tensor UNetImpl::pooledEncoderFeatures(const torch::Tensor& x) {
   std::vector<torch::Tensor> pooled;
   torch::Tensor h = x;
   for (size_t level = 0; level < down_.size(); ++level) {
-    if (level > 0) h = torch::avg_pool2d(h, 2);
+    if (level > 0) h = averagePool(h, 2);
     h = down_[level](h);
     pooled.push_back(h.mean({2, 3}));
   }

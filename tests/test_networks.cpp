@@ -339,6 +339,40 @@ class TestNetworks : public QObject {
     }
   }
 
+  // Average pooling of channels-last fp32 maps runs through our block sums, in training with its
+  // own gradient: LibTorch's values and gradients for factors 2 and 4, 5 and 16 channels, an
+  // NCHW incoming gradient and a second derivative; NCHW input and indivisible sides go to
+  // LibTorch.
+  void averagePoolMatchesLibTorch() {
+    for (const int64_t factor : {2, 4})
+      for (const int64_t channels : {5, 16}) {
+        const auto value = torch::randn({2, channels, 4 * factor, 3 * factor});
+        const auto upstream = torch::randn({2, channels, 4, 3});
+        auto x0 = value.clone().requires_grad_(true);
+        const auto want = torch::avg_pool2d(x0, factor);
+        (want * upstream).sum().backward();
+        auto x = preferredLayout(value).requires_grad_(true);
+        const auto got = averagePool(x, factor);
+        QVERIFY(got.grad_fn()->name().find("AveragePool") != std::string::npos);
+        QVERIFY(got.is_contiguous(torch::MemoryFormat::ChannelsLast));
+        QVERIFY(torch::allclose(got, want, 1e-6, 1e-6));
+        (got * upstream).sum().backward();
+        QVERIFY(torch::allclose(x.grad(), x0.grad(), 1e-6, 1e-6));
+        auto u = upstream.clone().requires_grad_(true);
+        const auto g =
+            torch::autograd::grad({(averagePool(x, factor) * u).sum()}, {x}, {}, true, true)[0];
+        QVERIFY(torch::allclose(g, x0.grad(), 1e-6, 1e-6));
+        (g * torch::ones_like(g)).sum().backward();  // d/du of sum(g): each u once per block pixel
+        QVERIFY(torch::allclose(u.grad(), torch::ones_like(upstream), 1e-6, 1e-6));
+        torch::NoGradGuard inference;
+        QVERIFY(torch::allclose(averagePool(preferredLayout(value), factor), want, 1e-6, 1e-6));
+        QVERIFY(torch::equal(averagePool(value, factor), torch::avg_pool2d(value, factor)));
+      }
+    torch::NoGradGuard inference;
+    const auto odd = preferredLayout(torch::randn({1, 3, 5, 5}));
+    QVERIFY(torch::equal(averagePool(odd, 2), torch::avg_pool2d(odd, 2)));
+  }
+
   // In training, nearest upsampling and the upsampled sum run through our own loops with their
   // own gradients (block sums of an NHWC gradient): LibTorch's values and gradients for 2x and
   // unequal 3x2 factors, 5 and 16 channels (vector remainders), an NCHW incoming gradient, and a

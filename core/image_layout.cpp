@@ -124,6 +124,11 @@ torch::Tensor sumBlocks(const torch::Tensor& fine, int64_t fy, int64_t fx) {
   return out;
 }
 
+// The mean of each factor x factor block of an NHWC x.
+torch::Tensor meanOfBlocks(const torch::Tensor& x, int64_t factor) {
+  return sumBlocks(x, factor, factor).mul_(1.0 / double(factor * factor));
+}
+
 // A gradient in NHWC, the layout the loops read (a copy only where autograd handed another).
 torch::Tensor nhwcGradient(const torch::Tensor& gradient) {
   return gradient.contiguous(torch::MemoryFormat::ChannelsLast);
@@ -190,7 +195,7 @@ class AveragePoolFunction : public torch::autograd::Function<AveragePoolFunction
   static torch::Tensor forward(torch::autograd::AutogradContext* context, const torch::Tensor& x,
                                int64_t factor) {
     context->saved_data["factor"] = factor;
-    return sumBlocks(x, factor, factor).mul_(1.0 / double(factor * factor));
+    return meanOfBlocks(x, factor);
   }
   static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* context,
                                                torch::autograd::tensor_list gradients) {
@@ -220,8 +225,7 @@ torch::Tensor withChannelsLastGradient(const torch::Tensor& x) {
 torch::Tensor averagePool(const torch::Tensor& x, int64_t factor) {
   if (!nhwcFloat(x) || x.size(2) % factor || x.size(3) % factor)
     return torch::avg_pool2d(x, factor);
-  if (recordsGradient(x)) return AveragePoolFunction::apply(x, factor);
-  return sumBlocks(x, factor, factor).mul_(1.0 / double(factor * factor));
+  return recordsGradient(x) ? AveragePoolFunction::apply(x, factor) : meanOfBlocks(x, factor);
 }
 
 torch::Tensor upsampleNearest(const torch::Tensor& x, int64_t height, int64_t width) {

@@ -47,7 +47,24 @@ double centroidX(const LabelMap& labels, int label) {
   return count ? sum / double(count) : std::nan("");
 }
 
+// The heart sits between the lungs, nearer the midline than the left lung in either orientation
+// of the film; a heart mask farther out than the left lung's is a mislabelled pair (seen in a
+// public set, where it would teach the segmentor to call the heart "left lung").
+bool heartLiesLateralToTheLeftLung(const LabelMap& labels,
+                                   const std::map<std::string, LabelMap>& masks) {
+  if (!masks.count("heart_area") || !masks.count("right_lung_area") ||
+      !masks.count("left_lung_area"))
+    return false;
+  const auto& labelOf = chestStructureLabels();
+  const double right = centroidX(labels, labelOf.at("right_lung_area")),
+               left = centroidX(labels, labelOf.at("left_lung_area")),
+               heart = centroidX(labels, labelOf.at("heart_area"));
+  const double midline = (right + left) / 2;
+  return std::abs(heart - midline) > std::abs(left - midline);
+}
+
 struct Written {
+  size_t caseIndex = 0;  // in the layout's scan
   std::string id, image, mask;
   std::map<std::string, double> attributes;
 };
@@ -103,21 +120,29 @@ ImportSummary writeImportedDataset(const LayoutScan& scan, const ImportOptions& 
     for (int n = 2; !stems.insert(stem).second; ++n)
       stem = fileStem(source.id) + "_" + std::to_string(n);
 
+    LabelMap labels(options.size, options.size, 0);
+    for (const char* name : kPaintOrder) {
+      const auto mask = c.masks.find(name);
+      if (mask == c.masks.end()) continue;
+      const LabelMap small = io::resizeLabels(mask->second, options.size, options.size);
+      for (size_t p = 0; p < small.pixels.size(); ++p)
+        if (small.pixels[p]) labels.pixels[p] = std::uint8_t(labelOf.at(name));
+    }
+    if (heartLiesLateralToTheLeftLung(labels, c.masks)) {
+      summary.skipped.emplace_back(source.origin,
+                                   "the heart mask lies farther from the midline than the left "
+                                   "lung's (heart and left lung masks swapped?)");
+      continue;
+    }
+
     Written row;
+    row.caseIndex = i;
     row.id = source.id;
     row.attributes = c.attributes;
     const GrayImage image = io::resizeImage(c.image, options.size, options.size);
     row.image = (imageDir / (stem + ".png")).string();
     io::writeGrayPng(row.image, image, c.sourceBitDepth > 8 ? 16 : 8);
     if (!c.masks.empty()) {
-      LabelMap labels(options.size, options.size, 0);
-      for (const char* name : kPaintOrder) {
-        const auto mask = c.masks.find(name);
-        if (mask == c.masks.end()) continue;
-        const LabelMap small = io::resizeLabels(mask->second, options.size, options.size);
-        for (size_t p = 0; p < small.pixels.size(); ++p)
-          if (small.pixels[p]) labels.pixels[p] = std::uint8_t(labelOf.at(name));
-      }
       for (const auto& [name, mask] : c.masks) {
         const long count =
             std::count(labels.pixels.begin(), labels.pixels.end(), std::uint8_t(labelOf.at(name)));
@@ -153,21 +178,26 @@ ImportSummary writeImportedDataset(const LayoutScan& scan, const ImportOptions& 
                                            summary.skipped.front().second + ")"));
   summary.imported = long(written.size());
 
-  // A fixed, seeded split: the same source and seed give the same validation images.
-  std::vector<size_t> order(written.size());
+  // A fixed, seeded split: the same source and seed give the same validation images. It is drawn
+  // over every case the layout found, so a case skipped for its content leaves the others' splits
+  // as they were.
+  std::vector<size_t> order(scan.cases.size());
   std::iota(order.begin(), order.end(), 0);
   std::mt19937_64 random(options.seed);
   std::shuffle(order.begin(), order.end(), random);
   const size_t validation =
       std::max<size_t>(1, size_t(std::lround(options.valFraction * double(order.size()))));
   const size_t test = size_t(std::lround(options.testFraction * double(order.size())));
-  if (validation + test >= order.size())
-    throw ValidationError(options.outDir, "split",
-                          std::to_string(order.size()) +
-                              " cases are too few for a training split beside validation and test");
-  std::vector<std::string> splitOf(written.size(), "train");
+  std::vector<std::string> caseSplit(scan.cases.size(), "train");
   for (size_t k = 0; k < order.size(); ++k)
-    splitOf[order[k]] = k < validation ? "val" : (k < validation + test ? "test" : "train");
+    caseSplit[order[k]] = k < validation ? "val" : (k < validation + test ? "test" : "train");
+  std::vector<std::string> splitOf;
+  for (const auto& row : written) splitOf.push_back(caseSplit[row.caseIndex]);
+  for (const char* needed : {"train", "val"})
+    if (std::find(splitOf.begin(), splitOf.end(), needed) == splitOf.end())
+      throw ValidationError(options.outDir, "split",
+                            std::to_string(written.size()) + " imported cases leave the " +
+                                needed + " split empty; too few for training and validation");
 
   std::map<std::string, std::vector<double>> values;
   for (const auto& row : written)

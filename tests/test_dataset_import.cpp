@@ -280,6 +280,11 @@ class TestDatasetImport : public QObject {
                           rectangles({{14, 24, 20, 30}}));
     }
     writeText(root / "heart/case3_mask.png", "not a PNG");  // a corrupt mask: that case is skipped
+    // A heart mask out on the left lung's side (a mislabelled pair): skipped too.
+    io::writeGrayPng((root / "png/case4.png").string(), gradient(), 8);
+    io::writeLabelPng((root / "lungs/case4.png").string(),
+                      rectangles({{4, 12, 10, 30}, {26, 32, 10, 30}}));
+    io::writeLabelPng((root / "heart/case4_mask.png").string(), rectangles({{33, 39, 12, 20}}));
     writeText(root / "meta.csv",
               "file,Patient Sex,Patient Age\ncase0.png,F,61\ncase1.png,M,\ncase2.png,X,50\n");
     data::FolderLayout layout;
@@ -291,7 +296,7 @@ class TestDatasetImport : public QObject {
     layout.sexColumn = "Patient Sex";
     layout.ageColumn = "Patient Age";
     auto scan = data::scanFolderLayout(layout);
-    QCOMPARE(scan.cases.size(), size_t(4));
+    QCOMPARE(scan.cases.size(), size_t(5));
     QCOMPARE(scan.skipped.size(), size_t(1));  // the CSV row with sex 'X'
     QVERIFY(scan.skipped[0].first.find("meta.csv line 4") != std::string::npos);
     data::ImportOptions options;
@@ -301,8 +306,12 @@ class TestDatasetImport : public QObject {
     QuietMonitor monitor;
     const auto summary = data::writeImportedDataset(scan, options, monitor);
     QCOMPARE(summary.imported, 3L);
-    QVERIFY(summary.skipped.back().first.find("case3") != std::string::npos);
-    QVERIFY(summary.skipped.back().second.find("case3_mask.png") != std::string::npos);
+    QCOMPARE(summary.skipped.size(), size_t(3));
+    QVERIFY(summary.skipped[1].first.find("case3") != std::string::npos);
+    QVERIFY(summary.skipped[1].second.find("case3_mask.png") != std::string::npos);
+    QVERIFY(summary.skipped[2].first.find("case4") != std::string::npos);
+    QVERIFY(summary.skipped[2].second.find("swapped") != std::string::npos);
+    QVERIFY(summary.reportText.find("case4") != std::string::npos);
     const CausalGraph graph = data::loadGraphFile(options.outDir + "/graph.json");
     const auto manifest = data::readManifest(options.outDir + "/manifest.csv", graph);
     QCOMPARE(manifest.rows[0].attributes.at("heart_area"), 100.0 * 10 * 10 / 1600);

@@ -196,8 +196,8 @@ ImportSummary writeImportedDataset(const LayoutScan& scan, const ImportOptions& 
   for (const char* needed : {"train", "val"})
     if (std::find(splitOf.begin(), splitOf.end(), needed) == splitOf.end())
       throw ValidationError(options.outDir, "split",
-                            std::to_string(written.size()) + " imported cases leave the " +
-                                needed + " split empty; too few for training and validation");
+                            std::to_string(written.size()) + " imported cases leave the " + needed +
+                                " split empty; too few for training and validation");
 
   std::map<std::string, std::vector<double>> values;
   for (const auto& row : written)

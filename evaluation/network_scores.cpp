@@ -2,12 +2,22 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
+#include <cmath>
+
+#include "atomic_file.h"
 #include "dataset_tensors.h"
 #include "hvae_scoring.h"
 #include "manifest.h"
 #include "text_format.h"
 
 namespace cfx::evaluation {
+namespace {
+
+// How many of the lowest-scoring images `cfx evaluate segmentor` names per structure.
+constexpr size_t kLowestDiceShown = 6;
+
+}  // namespace
 
 SegmentationScores scoreSegmentor(SegmentorImpl& segmentor, const data::ImageSet& set,
                                   const CausalGraph& graph, const torch::Device& device) {
@@ -17,6 +27,7 @@ SegmentationScores scoreSegmentor(SegmentorImpl& segmentor, const data::ImageSet
   const size_t s = structures.size();
   std::vector<double> dice(s, 0.0), soft(s, 0.0), hard(s, 0.0), bias(s, 0.0), count(s, 0.0);
   const int64_t n = set.images.size(0);
+  std::vector<std::vector<double>> imageDice(s, std::vector<double>(size_t(n), std::nan("")));
   for (int64_t start = 0; start < n; start += kEvaluationBatch) {
     const int64_t end = std::min(n, start + kEvaluationBatch);
     const auto probabilities =
@@ -34,8 +45,10 @@ SegmentationScores scoreSegmentor(SegmentorImpl& segmentor, const data::ImageSet
       const auto p = predicted == structures[k].label, t = truth == structures[k].label;
       const auto intersection = (p & t).sum({1, 2}).to(torch::kFloat64);
       const auto total = (p.sum({1, 2}) + t.sum({1, 2})).to(torch::kFloat64);
-      dice[k] +=
-          (2 * intersection / total.clamp_min(1)).masked_select(labelled).sum().item<double>();
+      const auto perImage = 2 * intersection / total.clamp_min(1);
+      dice[k] += perImage.masked_select(labelled).sum().item<double>();
+      for (int64_t i = 0; i < end - start; ++i)
+        if (labelled[i].item<bool>()) imageDice[k][size_t(start + i)] = perImage[i].item<double>();
       const auto softError = (areas.select(1, int64_t(k)) - wanted).masked_select(labelled);
       soft[k] += softError.abs().sum().item<double>();
       bias[k] += softError.sum().item<double>();
@@ -49,7 +62,50 @@ SegmentationScores scoreSegmentor(SegmentorImpl& segmentor, const data::ImageSet
     dice[k] /= c, soft[k] /= c, hard[k] /= c, bias[k] /= c;
   }
   std::vector<long> labelledImages(count.begin(), count.end());
-  return {dice, soft, hard, bias, labelledImages};
+  std::vector<std::string> ids = set.ids;
+  for (int64_t i = int64_t(ids.size()); i < n; ++i) ids.push_back("row " + std::to_string(i + 1));
+  return {dice, soft, hard, bias, labelledImages, imageDice, ids};
+}
+
+namespace {
+
+// (Dice, image index) of the images that label structure k, lowest first.
+std::vector<std::pair<double, size_t>> labelledByDice(const SegmentationScores& scores, size_t k) {
+  std::vector<std::pair<double, size_t>> order;
+  for (size_t i = 0; i < scores.imageDice[k].size(); ++i)
+    if (!std::isnan(scores.imageDice[k][i])) order.emplace_back(scores.imageDice[k][i], i);
+  std::sort(order.begin(), order.end());
+  return order;
+}
+
+}  // namespace
+
+std::string lowestDiceTable(const SegmentorImpl& segmentor, const SegmentationScores& scores,
+                            size_t count) {
+  std::string text = formatText("%-18s %8s  lowest Dice (image id)\n", "structure", "median");
+  for (size_t k = 0; k < scores.imageDice.size(); ++k) {
+    const auto order = labelledByDice(scores, k);
+    if (order.empty()) continue;
+    const size_t middle = order.size() / 2;
+    const double median = order.size() % 2 ? order[middle].first
+                                           : (order[middle - 1].first + order[middle].first) / 2;
+    text += formatText("%-18s %8.4f ", segmentor.config().structures[k].variable.c_str(), median);
+    for (size_t j = 0; j < std::min(count, order.size()); ++j)
+      text += formatText(" %s %.3f", scores.ids[order[j].second].c_str(), order[j].first);
+    text += "\n";
+  }
+  return text;
+}
+
+std::string perImageDiceCsv(const SegmentorImpl& segmentor, const SegmentationScores& scores) {
+  std::string csv = "id,structure,dice\n";
+  for (size_t i = 0; i < scores.ids.size(); ++i)
+    for (size_t k = 0; k < scores.imageDice.size(); ++k)
+      if (!std::isnan(scores.imageDice[k][i]))
+        csv +=
+            formatText("%s,%s,%.6f\n", scores.ids[i].c_str(),
+                       segmentor.config().structures[k].variable.c_str(), scores.imageDice[k][i]);
+  return csv;
 }
 
 std::string segmentationTable(const SegmentorImpl& segmentor, const SegmentationScores& scores,
@@ -137,14 +193,20 @@ nlohmann::json predictionJson(const PredictionScores& scores) {
 }
 
 std::string evaluateSegmentor(const std::string& modelDir, const std::string& component,
-                              const std::string& dataDir, const std::string& split) {
+                              const std::string& dataDir, const std::string& split,
+                              const std::string& perImageCsv) {
   Segmentor segmentor = loadSegmentor(modelDir, component);
   const CausalGraph graph = data::loadGraphFile(dataDir + "/graph.json");
   const data::Manifest manifest = data::readManifest(dataDir + "/manifest.csv", graph);
   const data::ImageSet set =
       data::loadImageSet(manifest, graph, split, int(segmentor->config().size), true);
-  return segmentationTable(*segmentor, scoreSegmentor(*segmentor, set, graph, torch::kCPU),
-                           set.images.size(0), split);
+  const auto scores = scoreSegmentor(*segmentor, set, graph, torch::kCPU);
+  if (!perImageCsv.empty()) {
+    const std::string csv = perImageDiceCsv(*segmentor, scores);
+    io::writeFileAtomically(perImageCsv, std::vector<unsigned char>(csv.begin(), csv.end()));
+  }
+  return segmentationTable(*segmentor, scores, set.images.size(0), split) + "\n" +
+         lowestDiceTable(*segmentor, scores, kLowestDiceShown);
 }
 
 std::string evaluatePredictors(const std::string& modelDir, const std::string& dataDir,

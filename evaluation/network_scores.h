@@ -19,6 +19,10 @@ struct SegmentationScores {
   // that reads a structure consistently large or small shifts every counterfactual it guides.
   std::vector<double> softAreaBias;
   std::vector<long> labelledImages;  // per structure: the images whose label map labels it
+  // Per structure, per image of the set (in its order): hard-mask Dice, NaN where the image does
+  // not label the structure. A mean hides a mislabelled mask; the lowest of these show it.
+  std::vector<std::vector<double>> imageDice;
+  std::vector<std::string> ids;  // the set's image ids (row numbers when it has none)
 };
 
 // Hard-mask Dice against the label maps, and soft-area MAE and bias (percentage points) against
@@ -28,6 +32,11 @@ SegmentationScores scoreSegmentor(SegmentorImpl& segmentor, const data::ImageSet
 // The scores as a table (`n` images of `split`) and as JSON by structure.
 std::string segmentationTable(const SegmentorImpl& segmentor, const SegmentationScores& scores,
                               int64_t n, const std::string& split);
+// Per structure, its median Dice and the `count` images with the lowest Dice (id and Dice).
+std::string lowestDiceTable(const SegmentorImpl& segmentor, const SegmentationScores& scores,
+                            size_t count);
+// CSV: id, structure, Dice; one row per labelled image and structure.
+std::string perImageDiceCsv(const SegmentorImpl& segmentor, const SegmentationScores& scores);
 nlohmann::json segmentationJson(const SegmentorImpl& segmentor, const SegmentationScores& scores);
 
 struct PredictionScores {
@@ -43,9 +52,10 @@ std::string predictionTable(const PredictionScores& scores, int64_t n, const std
 nlohmann::json predictionJson(const PredictionScores& scores);
 
 // `cfx evaluate segmentor|predictors`: a model folder's component scored on one split of a data
-// set (CPU); the table as text.
+// set (CPU); the table as text. `perImageCsv`, when not empty, also gets every image's Dice.
 std::string evaluateSegmentor(const std::string& modelDir, const std::string& component,
-                              const std::string& dataDir, const std::string& split);
+                              const std::string& dataDir, const std::string& split,
+                              const std::string& perImageCsv = "");
 std::string evaluatePredictors(const std::string& modelDir, const std::string& dataDir,
                                const std::string& split);
 

@@ -6,6 +6,8 @@
 #include <QtTest>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <sstream>
 #include <tuple>
 
 #include "commands.h"
@@ -14,6 +16,7 @@
 #include "dicom_io.h"
 #include "manifest.h"
 #include "model_bundle.h"
+#include "network_scores.h"
 #include "phantom_scm.h"
 #include "png_io.h"
 #include "structure_masks.h"
@@ -300,6 +303,55 @@ class TestCli : public QObject {
     QCOMPARE(runCfx({"evaluate", "segmentor", "--model", model, "--data", lungs, "--split", "all",
                      "--threads", "1"}),
              0);
+    {
+      // Every labelled image's Dice, whose mean per structure is the table's Dice; the lowest are
+      // named by their ids (where a mislabelled mask shows first).
+      const std::string csvPath = path("per-image.csv");
+      const std::string table =
+          cfx::evaluation::evaluateSegmentor(model, "segmentor", lungs, "all", csvPath);
+      const auto graph = cfx::data::loadGraphFile(lungs + "/graph.json");
+      const auto manifest = cfx::data::readManifest(lungs + "/manifest.csv", graph);
+      std::ifstream csv(csvPath);
+      std::string line;
+      std::getline(csv, line);
+      QCOMPARE(line, std::string("id,structure,dice"));
+      std::map<std::string, std::pair<double, int>> sums;
+      std::map<std::string, std::pair<double, std::string>> lowest;
+      while (std::getline(csv, line)) {
+        const auto first = line.find(','), second = line.rfind(',');
+        const std::string id = line.substr(0, first);
+        QVERIFY2(std::any_of(manifest.rows.begin(), manifest.rows.end(),
+                             [&](const auto& row) { return row.id == id; }),
+                 line.c_str());
+        const double dice = std::stod(line.substr(second + 1));
+        QVERIFY(dice >= 0 && dice <= 1);
+        const std::string structure = line.substr(first + 1, second - first - 1);
+        auto& [sum, count] = sums[structure];
+        sum += dice, ++count;
+        if (!lowest.count(structure) || dice < lowest[structure].first)
+          lowest[structure] = {dice, id};
+      }
+      QCOMPARE(int(sums.size()), 2);  // the heart is labelled nowhere: no rows
+      for (const auto& [name, sum] : sums) {
+        QCOMPARE(sum.second, int(manifest.rows.size()));
+        const auto at = table.find("\n" + name + " ");
+        QVERIFY2(at != std::string::npos, table.c_str());
+        std::istringstream row(table.substr(at + 1));
+        std::string structure;
+        long labelled = 0;
+        double tableDice = 0;
+        row >> structure >> labelled >> tableDice;
+        QVERIFY2(std::abs(sum.first / sum.second - tableDice) < 1e-4, table.c_str());
+      }
+      const auto lowestSection = table.find("lowest Dice");
+      QVERIFY2(lowestSection != std::string::npos, table.c_str());
+      for (const auto& [name, worst] : lowest) {
+        const auto at = table.find("\n" + name + " ", lowestSection);
+        QVERIFY2(at != std::string::npos, table.c_str());
+        const std::string row = table.substr(at + 1, table.find('\n', at + 1) - at - 1);
+        QVERIFY2(row.find(" " + worst.second + " ") != std::string::npos, row.c_str());
+      }
+    }
     QCOMPARE(runCfx({"evaluate", "predictors", "--model", model, "--data", lungs, "--split", "all",
                      "--threads", "1"}),
              0);

@@ -59,16 +59,20 @@ int runEvaluateSegmentor(const std::vector<std::string>& arguments) {
       "cfx evaluate segmentor",
       "Dice per structure (hard masks against the label maps), soft-area MAE and bias (mean\n"
       "signed error) against the manifest's area variables, in percentage points of the image,\n"
-      "on one split.");
+      "on one split; then each structure's median Dice and the images with the lowest (where\n"
+      "a mislabelled mask shows first).");
   parser.required("model", "MODEL_DIR", "model folder")
       .required("data", "DIR", "data set folder")
       .option("component", "NAME", "segmentor to evaluate", "segmentor")
-      .option("split", "NAME", "train, val, test or all", "test");
+      .option("split", "NAME", "train, val, test or all", "test")
+      .option("per-image", "FILE",
+              "also write every image's Dice per structure to this CSV (id, structure, dice)", "");
   declareThreads(parser);
   if (!parser.parse(arguments)) return 0;
   torch::set_num_threads(int(parser.getInteger("threads", 1, 256)));
   std::fputs(evaluation::evaluateSegmentor(parser.get("model"), parser.get("component"),
-                                           parser.get("data"), parser.get("split"))
+                                           parser.get("data"), parser.get("split"),
+                                           parser.get("per-image"))
                  .c_str(),
              stdout);
   return 0;

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "json_fields.h"
+#include "label_regions.h"
 #include "model_bundle.h"
 #include "validation_error.h"
 
@@ -58,9 +59,13 @@ torch::Tensor SegmentorImpl::softAreas(const torch::Tensor& probabilities) {
 torch::Tensor SegmentorImpl::labelMaps(const torch::Tensor& probabilities) const {
   const auto index = probabilities.argmax(1);
   auto labels = torch::zeros_like(index);
-  for (size_t k = 0; k < config_.structures.size(); ++k)
+  std::vector<int> structureLabels;
+  for (size_t k = 0; k < config_.structures.size(); ++k) {
     labels.masked_fill_(index == int64_t(k + 1), int64_t(config_.structures[k].label));
-  return labels.to(torch::kUInt8);
+    structureLabels.push_back(config_.structures[k].label);
+  }
+  return keepOneRegionPerStructure(labels.to(torch::kUInt8).cpu(), structureLabels)
+      .to(probabilities.device());
 }
 
 torch::Tensor SegmentorImpl::classIndices(const torch::Tensor& labelMaps) const {

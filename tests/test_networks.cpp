@@ -7,6 +7,7 @@
 #include "convolution.h"
 #include "fast_gelu.h"
 #include "image_layout.h"
+#include "label_regions.h"
 #include "model_bundle.h"
 #include "predictor.h"
 #include "prepared_convolution.h"
@@ -522,6 +523,39 @@ class TestNetworks : public QObject {
         QCOMPARE(areas[i][k].item<double>(), hard);
       }
     QVERIFY(torch::equal(segmentor->labelMaps(oneHotProbabilities(classes, 4)), labels));
+  }
+
+  void labelMapsKeepOneRegionPerStructure() {
+    // Label 1: a 6 x 6 block with a 2 x 2 background hole, a one-pixel speck and a second region
+    // of six pixels; label 2: a block with a background gap that also touches label 1 (not a hole
+    // of either); label 3: two diagonal pixels (one region: 8-connected).
+    auto maps = torch::zeros({2, 16, 16}, torch::kUInt8);
+    auto a = maps[0];
+    a.slice(0, 1, 7).slice(1, 1, 7).fill_(1);
+    a.slice(0, 3, 5).slice(1, 3, 5).fill_(0);
+    a[12][2] = 1;
+    a.slice(0, 1, 7).slice(1, 8, 14).fill_(2);
+    a.slice(0, 3, 5).slice(1, 7, 9).fill_(0);  // opens onto label 1's block at column 7
+    a[10][10] = 3;
+    a[11][11] = 3;
+    a.slice(0, 9, 15).slice(1, 0, 1).fill_(1);  // 6 pixels: a sixth of the block, not a speck
+    maps[1].slice(0, 0, 16).slice(1, 0, 16).fill_(2);
+    maps[1][8][8] = 0;  // a one-pixel hole in a structure that fills the image
+    const auto cleaned = keepOneRegionPerStructure(maps, {1, 2, 3});
+    const auto c = cleaned[0];
+    QCOMPARE(c[12][2].item<int>(), 0);                                // speck dropped
+    QCOMPARE(c.slice(0, 3, 5).slice(1, 3, 5).sum().item<int>(), 4);   // hole filled with 1
+    QCOMPARE(c.slice(0, 3, 5).slice(1, 7, 9).sum().item<int>(), 0);   // gap between 1 and 2 kept
+    QCOMPARE(c[10][10].item<int>() + c[11][11].item<int>(), 6);       // diagonal pair kept
+    QCOMPARE(c.slice(0, 9, 15).slice(1, 0, 1).sum().item<int>(), 6);  // second region kept
+    QCOMPARE((c == 1).sum().item<int64_t>(), int64_t(6 * 6 + 6));     // block, hole filled, region
+    QCOMPARE(cleaned[1][8][8].item<int>(), 2);
+    QVERIFY(torch::equal(maps[0][12][2], torch::tensor(1, torch::kUInt8)));  // input untouched
+    // The segmentor's hard maps go through it.
+    Segmentor segmentor(tinySegmentorConfig());
+    const auto classes = segmentor->classIndices(maps.slice(0, 0, 1));
+    QVERIFY(torch::equal(segmentor->labelMaps(oneHotProbabilities(classes, 4)),
+                         cleaned.slice(0, 0, 1)));
   }
 
   void regionalAreasSplitTheStructureIntoBands() {

@@ -56,10 +56,26 @@ void cleanOneMap(uint8_t* map, int64_t height, int64_t width, int label) {
     int largest = 0;
     for (int r = 1; r < int(structure.sizes.size()); ++r)
       if (structure.sizes[size_t(r)] > structure.sizes[size_t(largest)]) largest = r;
+    // A small region beside another structure is anatomy, not a speck: where the heart overlaps
+    // the left lung, the lung's sliver under the heart is a region of its own.
     const double speck = kSpeckShare * double(structure.sizes[size_t(largest)]);
+    std::vector<bool> drop(structure.sizes.size());
+    for (size_t r = 0; r < drop.size(); ++r) drop[r] = double(structure.sizes[r]) < speck;
     for (int64_t p = 0; p < height * width; ++p) {
       const int region = structure.of[size_t(p)];
-      if (region >= 0 && double(structure.sizes[size_t(region)]) < speck) map[p] = 0;
+      if (region < 0 || !drop[size_t(region)]) continue;
+      const int64_t y = p / width, x = p % width;
+      for (int64_t dy = -1; dy <= 1; ++dy)
+        for (int64_t dx = -1; dx <= 1; ++dx) {
+          const int64_t ny = y + dy, nx = x + dx;
+          if (ny < 0 || ny >= height || nx < 0 || nx >= width) continue;
+          const uint8_t other = map[ny * width + nx];
+          if (other != 0 && other != label) drop[size_t(region)] = false;
+        }
+    }
+    for (int64_t p = 0; p < height * width; ++p) {
+      const int region = structure.of[size_t(p)];
+      if (region >= 0 && drop[size_t(region)]) map[p] = 0;
     }
   }
   // A background region is a hole of this structure when it touches neither the image's edge nor

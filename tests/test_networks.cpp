@@ -538,17 +538,19 @@ class TestNetworks : public QObject {
     a.slice(0, 3, 5).slice(1, 7, 9).fill_(0);  // opens onto label 1's block at column 7
     a[10][10] = 3;
     a[11][11] = 3;
+    a[7][12] = 1;  // a one-pixel region of label 1 under label 2's block: beside it, so kept
     a.slice(0, 9, 15).slice(1, 0, 1).fill_(1);  // 6 pixels: a sixth of the block, not a speck
     maps[1].slice(0, 0, 16).slice(1, 0, 16).fill_(2);
     maps[1][8][8] = 0;  // a one-pixel hole in a structure that fills the image
     const auto cleaned = keepOneRegionPerStructure(maps, {1, 2, 3});
     const auto c = cleaned[0];
-    QCOMPARE(c[12][2].item<int>(), 0);                                // speck dropped
-    QCOMPARE(c.slice(0, 3, 5).slice(1, 3, 5).sum().item<int>(), 4);   // hole filled with 1
-    QCOMPARE(c.slice(0, 3, 5).slice(1, 7, 9).sum().item<int>(), 0);   // gap between 1 and 2 kept
-    QCOMPARE(c[10][10].item<int>() + c[11][11].item<int>(), 6);       // diagonal pair kept
-    QCOMPARE(c.slice(0, 9, 15).slice(1, 0, 1).sum().item<int>(), 6);  // second region kept
-    QCOMPARE((c == 1).sum().item<int64_t>(), int64_t(6 * 6 + 6));     // block, hole filled, region
+    QCOMPARE(c[12][2].item<int>(), 0);  // speck dropped
+    QCOMPARE(c[7][12].item<int>(), 1);  // a sliver beside another structure kept
+    QCOMPARE(c.slice(0, 3, 5).slice(1, 3, 5).sum().item<int>(), 4);    // hole filled with 1
+    QCOMPARE(c.slice(0, 3, 5).slice(1, 7, 9).sum().item<int>(), 0);    // gap between 1 and 2 kept
+    QCOMPARE(c[10][10].item<int>() + c[11][11].item<int>(), 6);        // diagonal pair kept
+    QCOMPARE(c.slice(0, 9, 15).slice(1, 0, 1).sum().item<int>(), 6);   // second region kept
+    QCOMPARE((c == 1).sum().item<int64_t>(), int64_t(6 * 6 + 6 + 1));  // block, region, sliver
     QCOMPARE(cleaned[1][8][8].item<int>(), 2);
     QVERIFY(torch::equal(maps[0][12][2], torch::tensor(1, torch::kUInt8)));  // input untouched
     // The segmentor's hard maps go through it.

@@ -98,7 +98,7 @@ CounterfactualEngine::Segmentation CounterfactualEngine::segment(const torch::Te
                             "measured a non-finite " + structures[k].variable +
                                 " (damaged weights, or an image that is not a radiograph?)");
   }
-  result.labels = segmentor_->labelMaps(probabilities).cpu()[0];
+  result.labels = segmentor_->labelMaps(probabilities)[0];
   return result;
 }
 

@@ -10,6 +10,6 @@ namespace cfx {
 // segmentor's specks on a film's marker or bowel gas) become background, and background holes
 // enclosed by that structure alone (a lesion the segmentor read as outside the lung) become the
 // structure. `maps` is [N, H, W] uint8 on the CPU; returns a new tensor.
-torch::Tensor keepOneRegionPerStructure(const torch::Tensor& maps, const std::vector<int>& labels);
+torch::Tensor dropSpecksAndFillHoles(const torch::Tensor& maps, const std::vector<int>& labels);
 
 }  // namespace cfx

@@ -64,8 +64,7 @@ torch::Tensor SegmentorImpl::labelMaps(const torch::Tensor& probabilities) const
     labels.masked_fill_(index == int64_t(k + 1), int64_t(config_.structures[k].label));
     structureLabels.push_back(config_.structures[k].label);
   }
-  return keepOneRegionPerStructure(labels.to(torch::kUInt8).cpu(), structureLabels)
-      .to(probabilities.device());
+  return dropSpecksAndFillHoles(labels.to(torch::kUInt8).cpu(), structureLabels);
 }
 
 torch::Tensor SegmentorImpl::classIndices(const torch::Tensor& labelMaps) const {

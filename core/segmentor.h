@@ -39,8 +39,9 @@ class SegmentorImpl : public torch::nn::Module {
   torch::Tensor probabilities(const torch::Tensor& images);
   // Soft area of each structure in percent of the image: 100 * mean over pixels of P_k. [N, S]
   static torch::Tensor softAreas(const torch::Tensor& probabilities);
-  // Hard label maps (argmax) with the data set's label values, each structure one region
-  // (keepOneRegionPerStructure). [N, H, W] uint8
+  // Hard label maps (argmax) with the data set's label values, specks dropped and holes filled
+  // (dropSpecksAndFillHoles, a CPU pass: every caller draws or counts them there). [N, H, W]
+  // uint8 on the CPU
   torch::Tensor labelMaps(const torch::Tensor& probabilities) const;
   // Soft areas inside `bands` equal horizontal bands of each structure's bounding rows (from its
   // hard mask; the band limits carry no gradient, the areas do). [N, S, bands], percent of image.

@@ -37,30 +37,33 @@ std::string fileStem(const std::string& id) {
   return stem;
 }
 
-// Mean column of a label's pixels, or NaN without any.
-double centroidX(const LabelMap& labels, int label) {
-  double sum = 0;
-  long count = 0;
+// Mean column of each structure's pixels in a painted label map, NaN where it has none (no mask,
+// or one the later structures painted over): every comparison with NaN is false, so a check
+// needing an absent structure passes.
+struct StructureCentres {
+  double rightLung, leftLung, heart;
+};
+
+StructureCentres centresOf(const LabelMap& labels) {
+  const auto& labelOf = chestStructureLabels();
+  const int structure[3] = {labelOf.at("right_lung_area"), labelOf.at("left_lung_area"),
+                            labelOf.at("heart_area")};
+  double sum[3] = {0, 0, 0};
+  long count[3] = {0, 0, 0};
   for (int y = 0; y < labels.height; ++y)
     for (int x = 0; x < labels.width; ++x)
-      if (labels.at(x, y) == label) sum += x, ++count;
-  return count ? sum / double(count) : std::nan("");
+      for (int k = 0; k < 3; ++k)
+        if (labels.at(x, y) == structure[k]) sum[k] += x, ++count[k];
+  const auto mean = [&](int k) { return count[k] ? sum[k] / double(count[k]) : std::nan(""); };
+  return {mean(0), mean(1), mean(2)};
 }
 
 // The heart sits between the lungs, nearer the midline than the left lung in either orientation
 // of the film; a heart mask farther out than the left lung's is a mislabelled pair (seen in a
 // public set, where it would teach the segmentor to call the heart "left lung").
-bool heartLiesLateralToTheLeftLung(const LabelMap& labels,
-                                   const std::map<std::string, LabelMap>& masks) {
-  if (!masks.count("heart_area") || !masks.count("right_lung_area") ||
-      !masks.count("left_lung_area"))
-    return false;
-  const auto& labelOf = chestStructureLabels();
-  const double right = centroidX(labels, labelOf.at("right_lung_area")),
-               left = centroidX(labels, labelOf.at("left_lung_area")),
-               heart = centroidX(labels, labelOf.at("heart_area"));
-  const double midline = (right + left) / 2;
-  return std::abs(heart - midline) > std::abs(left - midline);
+bool heartLiesLateralToTheLeftLung(const StructureCentres& c) {
+  const double midline = (c.rightLung + c.leftLung) / 2;
+  return std::abs(c.heart - midline) > std::abs(c.leftLung - midline);
 }
 
 struct Written {
@@ -128,7 +131,8 @@ ImportSummary writeImportedDataset(const LayoutScan& scan, const ImportOptions& 
       for (size_t p = 0; p < small.pixels.size(); ++p)
         if (small.pixels[p]) labels.pixels[p] = std::uint8_t(labelOf.at(name));
     }
-    if (heartLiesLateralToTheLeftLung(labels, c.masks)) {
+    const StructureCentres centres = centresOf(labels);
+    if (heartLiesLateralToTheLeftLung(centres)) {
       summary.skipped.emplace_back(source.origin,
                                    "the heart mask lies farther from the midline than the left "
                                    "lung's (heart and left lung masks swapped?)");
@@ -148,9 +152,7 @@ ImportSummary writeImportedDataset(const LayoutScan& scan, const ImportOptions& 
             std::count(labels.pixels.begin(), labels.pixels.end(), std::uint8_t(labelOf.at(name)));
         row.attributes[name] = 100.0 * double(count) / double(labels.pixels.size());
       }
-      if (c.masks.count("right_lung_area") && c.masks.count("left_lung_area") &&
-          centroidX(labels, labelOf.at("right_lung_area")) >
-              centroidX(labels, labelOf.at("left_lung_area"))) {
+      if (centres.rightLung > centres.leftLung) {
         ++summary.sidesSwapped;
         swapped.push_back(source.origin);
       }

@@ -130,7 +130,7 @@ CounterfactualEvaluation evaluateCounterfactuals(const CounterfactualEvaluationO
     for (size_t t = 0; t < predicted.size(); ++t)
       if (!m.values.count(predicted[t].name))
         m.values[predicted[t].name] = outputs[int64_t(t)].item<double>();
-    m.labels = evaluator->labelMaps(probabilities).cpu()[0];
+    m.labels = evaluator->labelMaps(probabilities)[0];
     m.features = evaluator->features(x).cpu();
     return m;
   };

@@ -45,10 +45,9 @@ SegmentationScores scoreSegmentor(SegmentorImpl& segmentor, const data::ImageSet
       const auto p = predicted == structures[k].label, t = truth == structures[k].label;
       const auto intersection = (p & t).sum({1, 2}).to(torch::kFloat64);
       const auto total = (p.sum({1, 2}) + t.sum({1, 2})).to(torch::kFloat64);
-      const auto perImage = 2 * intersection / total.clamp_min(1);
+      const auto perImage = (2 * intersection / total.clamp_min(1)).masked_fill(~labelled, NAN);
       dice[k] += perImage.masked_select(labelled).sum().item<double>();
-      for (int64_t i = 0; i < end - start; ++i)
-        if (labelled[i].item<bool>()) imageDice[k][size_t(start + i)] = perImage[i].item<double>();
+      std::copy_n(perImage.data_ptr<double>(), end - start, imageDice[k].begin() + start);
       const auto softError = (areas.select(1, int64_t(k)) - wanted).masked_select(labelled);
       soft[k] += softError.abs().sum().item<double>();
       bias[k] += softError.sum().item<double>();

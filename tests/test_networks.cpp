@@ -542,7 +542,7 @@ class TestNetworks : public QObject {
     a.slice(0, 9, 15).slice(1, 0, 1).fill_(1);  // 6 pixels: a sixth of the block, not a speck
     maps[1].slice(0, 0, 16).slice(1, 0, 16).fill_(2);
     maps[1][8][8] = 0;  // a one-pixel hole in a structure that fills the image
-    const auto cleaned = keepOneRegionPerStructure(maps, {1, 2, 3});
+    const auto cleaned = dropSpecksAndFillHoles(maps, {1, 2, 3});
     const auto c = cleaned[0];
     QCOMPARE(c[12][2].item<int>(), 0);  // speck dropped
     QCOMPARE(c[7][12].item<int>(), 1);  // a sliver beside another structure kept

@@ -72,6 +72,7 @@ nlohmann::json CftConfig::toJson() const {
                          {"locality_dilation", localityDilation},
                          {"locality_region", localityRegion},
                          {"locality_interior_weight", localityInteriorWeight},
+                         {"smoothness_weight", smoothnessWeight},
                          {"intervention_values", interventionValues},
                          {"relative_change_min", relativeChangeMin},
                          {"relative_change_max", relativeChangeMax}};
@@ -98,6 +99,7 @@ CftConfig CftConfig::fromJson(const nlohmann::json& json, const std::string& sou
     c.localityDilation = json.value("locality_dilation", int64_t(3));
     c.localityRegion = json.value("locality_region", std::string("structure"));
     c.localityInteriorWeight = json.value("locality_interior_weight", 1.0);
+    c.smoothnessWeight = json.value("smoothness_weight", 0.0);
     c.interventionValues = json.value("intervention_values", std::string("batch"));
     c.relativeChangeMin = json.value("relative_change_min", 0.1);
     c.relativeChangeMax = json.value("relative_change_max", 0.3);
@@ -110,7 +112,7 @@ CftConfig CftConfig::fromJson(const nlohmann::json& json, const std::string& sou
   }
   if (!std::isfinite(c.epsilon) || c.lagrangeLearningRate < 0 || c.damping < 0 ||
       c.initialLambda < 0 || !(c.areaWeight >= 0) || c.regionWeight < 0 || c.localityWeight < 0 ||
-      c.localityDilation < 0 || !(c.localityInteriorWeight >= 0))
+      c.localityDilation < 0 || !(c.localityInteriorWeight >= 0) || !(c.smoothnessWeight >= 0))
     throw ValidationError(source, "fine_tuning",
                           "expected a finite epsilon and non-negative rates, damping and weights");
   checkLocalityRegion(c.localityRegion, source, "fine_tuning.locality_region");
@@ -249,6 +251,11 @@ torch::Tensor CounterfactualFineTuning::guidanceLoss(const torch::Tensor& counte
     }
     if (scalars) (*scalars)["guide_" + targets[t].name] = term.item<double>();
     loss = loss + term;
+  }
+  if (config_.smoothnessWeight > 0) {
+    const auto roughness = editRoughness(counterfactualImages, factualImages);
+    if (scalars) (*scalars)["guide_roughness"] = roughness.item<double>();
+    loss = loss + config_.smoothnessWeight * roughness;
   }
   if (!segmented) return loss;
 
@@ -411,6 +418,15 @@ torch::Tensor CounterfactualFineTuning::localityLoss(
   const auto term = (change * weight).sum() / (weight > 0).sum().to(weight.dtype()).clamp_min(1.0);
   if (scalars) (*scalars)["guide_locality"] = term.item<double>();
   return term;
+}
+
+torch::Tensor editRoughness(const torch::Tensor& counterfactualImages,
+                            const torch::Tensor& factualImages) {
+  const auto change = (counterfactualImages - factualImages) * 127.5;
+  const int64_t h = change.size(2), w = change.size(3);
+  const auto acrossRows = (change.narrow(2, 1, h - 1) - change.narrow(2, 0, h - 1)).abs().mean();
+  const auto acrossColumns = (change.narrow(3, 1, w - 1) - change.narrow(3, 0, w - 1)).abs().mean();
+  return (acrossRows + acrossColumns) / 2;
 }
 
 StepResult CounterfactualFineTuning::step(const torch::Tensor& images,

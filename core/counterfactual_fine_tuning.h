@@ -70,6 +70,10 @@ struct CftConfig {
   // locality budget on what the causal graph forbids (change far from the edit) rather than on
   // the structure's own tissue; 1 charges both alike.
   double localityInteriorWeight = 1.0;
+  // An extension beyond the paper (0 = off): weight of editRoughness, the roughness of every
+  // row's change. A moved border changes a band that is smooth along the border; streaks and
+  // speckle that fool the segmentor without moving anything (models/cxr, run g) are rough.
+  double smoothnessWeight = 0.0;
   // Where a continuous intervention's value comes from (method.md section 4 names both): "batch",
   // another element's value (the data distribution), or "relative", a change of the observed value
   // by a fraction drawn uniformly from [relativeChangeMin, relativeChangeMax] with a random sign
@@ -127,6 +131,12 @@ torch::Tensor localityCharge(const torch::Tensor& factualClasses,
                              const torch::Tensor& counterfactualClasses, const torch::Tensor& hit,
                              const torch::Tensor& intervened, const std::string& mode,
                              int64_t dilation, double interiorWeight);
+
+// Mean absolute difference between neighbouring pixels (across rows and across columns) of the
+// change counterfactual - factual, in grey levels of 255 for images in [-1, 1]: 0 for a change
+// that is the same everywhere, larger for speckle than for a band of the same size. A scalar.
+torch::Tensor editRoughness(const torch::Tensor& counterfactualImages,
+                            const torch::Tensor& factualImages);
 
 // One batch's interventions: which variable of each element was set, and the resulting parents.
 struct CftInterventions {

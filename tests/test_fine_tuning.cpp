@@ -191,6 +191,14 @@ class TestFineTuning : public QObject {
     auto negative = config.toJson();
     negative["locality_interior_weight"] = -1;
     CFX_EXPECT_ERROR(CftConfig::fromJson(negative, "model.json"), "model.json", "fine_tuning");
+    config.smoothnessWeight = 0.5;
+    QCOMPARE(CftConfig::fromJson(config.toJson(), "m").smoothnessWeight, 0.5);
+    auto roughNegative = config.toJson();
+    roughNegative["smoothness_weight"] = -0.1;
+    CFX_EXPECT_ERROR(CftConfig::fromJson(roughNegative, "model.json"), "model.json", "fine_tuning");
+    auto beforeSmoothness = config.toJson();  // model folders from before the term: off
+    beforeSmoothness.erase("smoothness_weight");
+    QCOMPARE(CftConfig::fromJson(beforeSmoothness, "m").smoothnessWeight, 0.0);
     config.interventionValues = "relative";
     config.relativeChangeMin = 0.05;
     config.relativeChangeMax = 0.25;
@@ -418,6 +426,42 @@ class TestFineTuning : public QObject {
       for (const auto& [k, v] : r.scalars)
         if (k.rfind("guide_", 0) == 0) sum += v;
       QVERIFY(std::abs(sum - r.scalars.at("guide")) < 1e-4 * (1 + sum));
+    }
+  }
+
+  // A change that is the same everywhere is smooth; a band costs its two edges; speckle costs
+  // every step. Grey levels of 255 for images in [-1, 1].
+  void editRoughnessChargesSpeckleMoreThanABand() {
+    const auto factual = torch::rand({2, 1, 8, 8}) * 2 - 1;
+    const double level = 4.0 / 127.5;
+    QVERIFY(editRoughness(factual + level, factual).item<double>() < 1e-4);
+    auto band = factual.clone();
+    band.slice(2, 2, 4).add_(level);  // rows 2-3 brighter: 2 steps of 4 in each of 8 columns
+    QVERIFY(std::abs(editRoughness(band, factual).item<double>() - 64.0 / 56.0 / 2.0) < 1e-4);
+    const auto rows = torch::arange(8).view({8, 1}), columns = torch::arange(8).view({1, 8});
+    const auto checker = ((rows + columns) % 2 * 2 - 1).to(torch::kFloat32) * level;
+    QVERIFY(std::abs(editRoughness(factual + checker, factual).item<double>() - 8.0) < 1e-4);
+    // In a fine-tuning step it is one weighted guidance term, whatever the guidance.
+    CftModels models = tinyModels();
+    for (Guidance guidance : {Guidance::Regressor, Guidance::Segmentor}) {
+      CftConfig config;
+      config.guidance = guidance;
+      config.smoothnessWeight = 2.0;
+      CounterfactualFineTuning tuning(config, models, torch::kCPU);
+      const auto batch = interveneEverywhere(models, 2);
+      const auto r = torch::arange(16).view({16, 1}), c = torch::arange(16).view({1, 16});
+      const auto counterfactual =
+          batchImages() + ((r + c) % 2 * 2 - 1).to(torch::kFloat32) * (level / 4);
+      std::map<std::string, double> scalars;
+      const double guide =
+          tuning.guidanceLoss(counterfactual, batchImages(), batch, batchAttributes(), &scalars)
+              .item<double>();
+      QVERIFY(std::abs(scalars.at("guide_roughness") - 2.0) < 1e-3);
+      double others = 0;
+      for (const auto& [k, v] : scalars)
+        if (k.rfind("guide_", 0) == 0 && k != "guide_roughness") others += v;
+      QVERIFY2(std::abs(guide - others - 2.0 * 2.0) < 1e-3 * (1 + guide),
+               qPrintable(QString("%1 %2").arg(guide).arg(others)));
     }
   }
 

@@ -68,6 +68,11 @@ int runTrainCft(const std::vector<std::string>& arguments) {
               "with --locality-region boundary: charge for changing an affected structure's own "
               "tissue away from its border, relative to change outside every affected structure",
               "1")
+      .option("smoothness-weight", "W",
+              "weight of the change's roughness (mean grey-level step between neighbouring "
+              "pixels of counterfactual - factual; an extension against streaks and speckle; 0: "
+              "off, the paper's method)",
+              "0")
       .option("intervention-values", "batch|relative",
               "continuous interventions: another batch element's value, or a change of the "
               "observed value (structures scale, other variables move by a share of their range)",
@@ -97,9 +102,11 @@ int runTrainCft(const std::vector<std::string>& arguments) {
   config.localityRegion = parser.get("locality-region");
   config.localityDilation = parser.getInteger("locality-dilation", 0, 32);
   config.localityInteriorWeight = parser.getNumber("locality-interior-weight");
+  config.smoothnessWeight = parser.getNumber("smoothness-weight");
   for (const auto& [weight, option] : {std::pair{config.areaWeight, "--area-weight"},
                                        std::pair{config.regionWeight, "--region-weight"},
-                                       std::pair{config.localityWeight, "--locality-weight"}})
+                                       std::pair{config.localityWeight, "--locality-weight"},
+                                       std::pair{config.smoothnessWeight, "--smoothness-weight"}})
     if (!(weight >= 0)) throw ValidationError("cfx train cft", option, "expected a weight >= 0");
   if (!(config.localityInteriorWeight >= 0))
     throw ValidationError("cfx train cft", "--locality-interior-weight",

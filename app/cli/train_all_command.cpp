@@ -93,6 +93,8 @@ int runTrainAll(const std::vector<std::string>& arguments) {
               "fine-tuning: charge for changing the intervened structure's tissue away from its "
               "border, relative to change elsewhere",
               "0.1")
+      .option("smoothness-weight", "W",
+              "fine-tuning: weight of the change's roughness (an extension; 0 = off)", "0")
       .option("intervention-values", "batch|relative",
               "fine-tuning: continuous interventions from another batch element or as relative "
               "changes (10-30 %)",
@@ -193,6 +195,8 @@ int runTrainAll(const std::vector<std::string>& arguments) {
                                      parser.get("locality-region"),
                                      "--locality-interior-weight",
                                      parser.get("locality-interior-weight"),
+                                     "--smoothness-weight",
+                                     parser.get("smoothness-weight"),
                                      "--intervention-values",
                                      parser.get("intervention-values"),
                                      "--area-targets",

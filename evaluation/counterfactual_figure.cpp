@@ -50,20 +50,29 @@ RgbImage counterfactualFigure(const std::string& modelDir, const std::string& da
     const auto subject = engine->abduct(image, observed);
     const GrayImage original = io::fromTensor(image);
     const GrayImage reconstruction = io::fromTensor(engine->predict(subject, {}).image);
+    const auto measuredFactual = engine->measureAreas(image);
     std::vector<GrayImage> counterfactuals;
     std::vector<std::string> captions;
+    // Under a structure's difference map: the segmentor's area before -> after, so that the
+    // caption above (the target) is not read as the change.
+    std::vector<std::string> measuredCaptions;
     for (const auto& v : graph.variables()) {
       const std::string spec = interventionFor(v, observed.at(v.name));
       const auto result = engine->predict(subject, {parseIntervention(spec, graph)});
       counterfactuals.push_back(io::fromTensor(result.image));
       char caption[64];
-      if (v.maskLabel)
-        std::snprintf(caption, sizeof caption, "%s -20%%: %.1f>%.1f",
-                      report::tileLabel(v.name).c_str(), result.scalars.counterfactual.at(v.name),
+      if (v.maskLabel) {
+        std::snprintf(caption, sizeof caption, "%s -20%%->%.1f", report::tileLabel(v.name).c_str(),
+                      result.scalars.counterfactual.at(v.name));
+        char measured[64];
+        std::snprintf(measured, sizeof measured, "seg %.1f->%.1f", measuredFactual.at(v.name),
                       result.measured.at(v.name));
-      else
+        measuredCaptions.emplace_back(measured);
+      } else {
         std::snprintf(caption, sizeof caption, "do(%s=%s)", v.name.c_str(),
                       spec.substr(spec.find('=') + 1, 4).c_str());
+        measuredCaptions.emplace_back();
+      }
       captions.push_back(caption);
     }
     double range = 1.0 / 255.0;
@@ -83,6 +92,7 @@ RgbImage counterfactualFigure(const std::string& modelDir, const std::string& da
       bottom.push_back(report::differenceMap(report::upscaleNearest(original, zoom),
                                              report::upscaleNearest(counterfactuals[c], zoom),
                                              range, c + 1 == counterfactuals.size()));
+      if (!measuredCaptions[c].empty()) report::caption(bottom.back(), measuredCaptions[c]);
     }
     rows.push_back(report::row(top, 3, background));
     rows.push_back(report::row(bottom, 3, background));

@@ -3,9 +3,13 @@
 # holds shenzhen/ and wingspan/, see models/cxr/MODEL_CARD.md): imports each in its own layout
 # at 128 px with a fixed split (seed 0, 20 % validation), merges them, then `cfx train all`
 # trains every stage that is not finished yet (pretrained stages in MODEL_DIR-pretrained, then
-# fine-tuning into MODEL_DIR). Interrupted stages resume, so running this again continues; the
-# imported data sets stay in WORK_DIR (never committed).
+# Pos-Seg-CFT into WORK_DIR/pos-seg-cft), and the chain of Seg-CFT runs that models/cxr had after
+# it (runs h to h8 of its card: each starts from the previous one's model; the last one writes
+# MODEL_DIR). Interrupted stages resume and finished ones are kept, so running this again
+# continues; the imported data sets and the intermediate models stay in WORK_DIR (never committed).
 #   packaging/train-real-model.sh DATA_DIR [MODEL_DIR] [WORK_DIR]
+# CFX_TRAIN_ARGS: extra options of `cfx train all` (e.g. --steps-scale 0.6); CFX_SEG_CFT_SCALE:
+# multiplies the chain's steps (default 1; a small value makes a quick trial of the script).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 if [ $# -lt 1 ]; then
@@ -28,5 +32,26 @@ mkdir -p "$work"
     --out "$work/wingspan" --size 128 --seed 0 --val-fraction 0.2
 [ -f "$work/cxr/manifest.csv" ] || "$cfx" data merge "$work/shenzhen" "$work/wingspan" --out "$work/cxr"
 "$cfx" data check --data "$work/cxr"
-"$cfx" train all --data "$work/cxr" --out "$model" ${CFX_TRAIN_ARGS:-}
+"$cfx" train all --data "$work/cxr" --out "$work/pos-seg-cft" --pretrained "$model-pretrained" \
+  ${CFX_TRAIN_ARGS:-}
+
+# Seg-CFT against the segmentor's measured areas with a weak locality term at the borders and a
+# smoothness term: 2000 steps at smoothness 0.5, then six runs of 1500 at 1, then one more at twice
+# the area weight (each run measures its own ELBO bound from the model it starts from).
+scaled() { awk -v n="$1" -v f="${CFX_SEG_CFT_SCALE:-1}" 'BEGIN { s = int(n * f); print (s < 1 ? 1 : s) }'; }
+previous="$work/pos-seg-cft"
+run=0
+for spec in "2000 0.5 5" "1500 1 5" "1500 1 5" "1500 1 5" "1500 1 5" "1500 1 5" "1500 1 5" \
+  "1500 1 10"; do
+  read -r steps smoothness area_weight <<<"$spec"
+  run=$((run + 1))
+  out="$work/seg-cft-$run"
+  [ "$run" -eq 8 ] && out="$model"
+  echo "Seg-CFT run $run of 8 -> $out"
+  "$cfx" train cft --model "$previous" --data "$work/cxr" --guidance seg --out "$out" --batch 8 \
+    --lr 8e-4 --damping 10 --area-weight "$area_weight" --area-targets measured --intervention-values relative \
+    --locality-weight 0.2 --locality-region boundary --locality-interior-weight 0.1 \
+    --smoothness-weight "$smoothness" --steps "$(scaled "$steps")"
+  previous="$out"
+done
 echo "model folder: $model (compare with models/cxr: cfx evaluate --model $model --data $work/cxr --split val ...)"

@@ -235,8 +235,9 @@ class TestCli : public QObject {
 
   void trainAndEvaluateScm() {
     const std::string model = path("model");
+    // --threads auto, as `cfx train all` passes it by default (the SCM stage once refused it).
     QCOMPARE(runCfx({"train", "scm", "--data", data_, "--out", model, "--steps", "30", "--batch",
-                     "16", "--hidden", "4", "--threads", "1"}),
+                     "16", "--hidden", "4", "--threads", "auto"}),
              0);
     QVERIFY(fs::exists(model + "/model.json"));
     QVERIFY(fs::exists(model + "/scm.safetensors"));

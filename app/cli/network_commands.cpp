@@ -2,7 +2,6 @@
 
 #include <torch/torch.h>
 #include <cstdio>
-#include <thread>
 
 #include "argument_parser.h"
 #include "console_monitor.h"
@@ -20,11 +19,6 @@ namespace {
 int finishStage(const training::StageResult& result) {
   std::fputs(result.report.c_str(), stdout);
   return result.completed ? 0 : 130;
-}
-
-void declareThreads(ArgumentParser& parser) {
-  parser.option("threads", "T", "CPU threads",
-                std::to_string(std::max(1u, std::thread::hardware_concurrency())));
 }
 
 }  // namespace
@@ -67,9 +61,9 @@ int runEvaluateSegmentor(const std::vector<std::string>& arguments) {
       .option("split", "NAME", "train, val, test or all", "test")
       .option("per-image", "FILE",
               "also write every image's Dice per structure to this CSV (id, structure, dice)", "");
-  declareThreads(parser);
+  declareThreadsOption(parser);
   if (!parser.parse(arguments)) return 0;
-  torch::set_num_threads(int(parser.getInteger("threads", 1, 256)));
+  threadBudget(parser).apply();
   std::fputs(evaluation::evaluateSegmentor(parser.get("model"), parser.get("component"),
                                            parser.get("data"), parser.get("split"),
                                            parser.get("per-image"))
@@ -105,9 +99,9 @@ int runEvaluatePredictors(const std::vector<std::string>& arguments) {
   parser.required("model", "MODEL_DIR", "model folder")
       .required("data", "DIR", "data set folder")
       .option("split", "NAME", "train, val, test or all", "test");
-  declareThreads(parser);
+  declareThreadsOption(parser);
   if (!parser.parse(arguments)) return 0;
-  torch::set_num_threads(int(parser.getInteger("threads", 1, 256)));
+  threadBudget(parser).apply();
   std::fputs(
       evaluation::evaluatePredictors(parser.get("model"), parser.get("data"), parser.get("split"))
           .c_str(),

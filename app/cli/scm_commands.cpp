@@ -3,10 +3,10 @@
 #include <torch/torch.h>
 #include <cstdio>
 #include <fstream>
-#include <thread>
 
 #include "argument_parser.h"
 #include "console_monitor.h"
+#include "runtime_options.h"
 #include "scm_evaluation.h"
 #include "scm_training.h"
 
@@ -27,11 +27,12 @@ int runTrainScm(const std::vector<std::string>& arguments) {
       .option("steps", "N", "optimisation steps", "4000")
       .option("batch", "B", "batch size", "512")
       .option("lr", "RATE", "peak learning rate (cosine decay to 2 %)", "3e-3")
-      .option("seed", "S", "random seed", "0")
-      .option("threads", "T", "CPU threads",
-              std::to_string(std::max(1u, std::thread::hardware_concurrency())));
+      .option("seed", "S", "random seed", "0");
+  // The same --threads as every other stage: `cfx train all` passes its own value (auto by
+  // default).
+  declareThreadsOption(parser);
   if (!parser.parse(arguments)) return 0;
-  torch::set_num_threads(int(parser.getInteger("threads", 1, 256)));
+  threadBudget(parser).apply();
   training::ScmTrainingOptions options;
   options.dataDir = parser.get("data");
   options.modelDir = parser.get("out");

@@ -37,17 +37,18 @@ mkdir -p "$work"
 
 # Seg-CFT against the segmentor's measured areas with a weak locality term at the borders and a
 # smoothness term: 2000 steps at smoothness 0.5, then six runs of 1500 at 1, then one more at twice
-# the area weight (each run measures its own ELBO bound from the model it starts from).
+# the area weight (steps, smoothness weight, area weight per run; each run measures its own ELBO
+# bound from the model it starts from).
 scaled() { awk -v n="$1" -v f="${CFX_SEG_CFT_SCALE:-1}" 'BEGIN { s = int(n * f); print (s < 1 ? 1 : s) }'; }
+runs=("2000 0.5 5" "1500 1 5" "1500 1 5" "1500 1 5" "1500 1 5" "1500 1 5" "1500 1 5" "1500 1 10")
 previous="$work/pos-seg-cft"
 run=0
-for spec in "2000 0.5 5" "1500 1 5" "1500 1 5" "1500 1 5" "1500 1 5" "1500 1 5" "1500 1 5" \
-  "1500 1 10"; do
+for spec in "${runs[@]}"; do
   read -r steps smoothness area_weight <<<"$spec"
   run=$((run + 1))
   out="$work/seg-cft-$run"
-  [ "$run" -eq 8 ] && out="$model"
-  echo "Seg-CFT run $run of 8 -> $out"
+  [ "$run" -eq "${#runs[@]}" ] && out="$model"
+  echo "Seg-CFT run $run of ${#runs[@]} -> $out"
   "$cfx" train cft --model "$previous" --data "$work/cxr" --guidance seg --out "$out" --batch 8 \
     --lr 8e-4 --damping 10 --area-weight "$area_weight" --area-targets measured --intervention-values relative \
     --locality-weight 0.2 --locality-region boundary --locality-interior-weight 0.1 \

@@ -27,7 +27,8 @@ SegmentationScores scoreSegmentor(SegmentorImpl& segmentor, const data::ImageSet
   const size_t s = structures.size();
   std::vector<double> dice(s, 0.0), soft(s, 0.0), hard(s, 0.0), bias(s, 0.0), count(s, 0.0);
   const int64_t n = set.images.size(0);
-  std::vector<std::vector<double>> imageDice(s, std::vector<double>(size_t(n), std::nan("")));
+  std::vector<std::vector<double>> imageDice(s, std::vector<double>(size_t(n), std::nan(""))),
+      imageRecorded = imageDice, imageSoft = imageDice;
   for (int64_t start = 0; start < n; start += kEvaluationBatch) {
     const int64_t end = std::min(n, start + kEvaluationBatch);
     const auto probabilities =
@@ -48,6 +49,12 @@ SegmentationScores scoreSegmentor(SegmentorImpl& segmentor, const data::ImageSet
       const auto perImage = (2 * intersection / total.clamp_min(1)).masked_fill(~labelled, NAN);
       dice[k] += perImage.masked_select(labelled).sum().item<double>();
       std::copy_n(perImage.data_ptr<double>(), end - start, imageDice[k].begin() + start);
+      const auto softArea = areas.select(1, int64_t(k)).to(torch::kFloat64);
+      for (int64_t i = 0; i < end - start; ++i)
+        if (labelled[i].item<bool>()) {
+          imageRecorded[k][size_t(start + i)] = wanted[i].item<double>();
+          imageSoft[k][size_t(start + i)] = softArea[i].item<double>();
+        }
       const auto softError = (areas.select(1, int64_t(k)) - wanted).masked_select(labelled);
       soft[k] += softError.abs().sum().item<double>();
       bias[k] += softError.sum().item<double>();
@@ -63,7 +70,7 @@ SegmentationScores scoreSegmentor(SegmentorImpl& segmentor, const data::ImageSet
   std::vector<long> labelledImages(count.begin(), count.end());
   std::vector<std::string> ids = set.ids;
   for (int64_t i = int64_t(ids.size()); i < n; ++i) ids.push_back("row " + std::to_string(i + 1));
-  return {dice, soft, hard, bias, labelledImages, imageDice, ids};
+  return {dice, soft, hard, bias, labelledImages, imageDice, imageRecorded, imageSoft, ids};
 }
 
 namespace {
@@ -97,13 +104,13 @@ std::string lowestDiceTable(const SegmentorImpl& segmentor, const SegmentationSc
 }
 
 std::string perImageDiceCsv(const SegmentorImpl& segmentor, const SegmentationScores& scores) {
-  std::string csv = "id,structure,dice\n";
+  std::string csv = "id,structure,dice,recorded_area,soft_area\n";
   for (size_t i = 0; i < scores.ids.size(); ++i)
     for (size_t k = 0; k < scores.imageDice.size(); ++k)
       if (!std::isnan(scores.imageDice[k][i]))
-        csv +=
-            formatText("%s,%s,%.6f\n", scores.ids[i].c_str(),
-                       segmentor.config().structures[k].variable.c_str(), scores.imageDice[k][i]);
+        csv += formatText("%s,%s,%.6f,%.6f,%.6f\n", scores.ids[i].c_str(),
+                          segmentor.config().structures[k].variable.c_str(), scores.imageDice[k][i],
+                          scores.imageRecordedArea[k][i], scores.imageSoftArea[k][i]);
   return csv;
 }
 

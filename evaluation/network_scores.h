@@ -22,6 +22,9 @@ struct SegmentationScores {
   // Per structure, per image of the set (in its order): hard-mask Dice, NaN where the image does
   // not label the structure. A mean hides a mislabelled mask; the lowest of these show it.
   std::vector<std::vector<double>> imageDice;
+  // Per structure, per image: the recorded area and the segmentor's soft area (pp), NaN where the
+  // image does not label the structure. Which films a segmentor misreads, and by how much.
+  std::vector<std::vector<double>> imageRecordedArea, imageSoftArea;
   std::vector<std::string> ids;  // the set's image ids (row numbers when it has none)
 };
 
@@ -35,7 +38,8 @@ std::string segmentationTable(const SegmentorImpl& segmentor, const Segmentation
 // Per structure, its median Dice and the `count` images with the lowest Dice (id and Dice).
 std::string lowestDiceTable(const SegmentorImpl& segmentor, const SegmentationScores& scores,
                             size_t count);
-// CSV: id, structure, Dice; one row per labelled image and structure.
+// CSV: id, structure, Dice, recorded area, soft area (pp); one row per labelled image and
+// structure.
 std::string perImageDiceCsv(const SegmentorImpl& segmentor, const SegmentationScores& scores);
 nlohmann::json segmentationJson(const SegmentorImpl& segmentor, const SegmentationScores& scores);
 

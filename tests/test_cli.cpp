@@ -315,18 +315,26 @@ class TestCli : public QObject {
       std::ifstream csv(csvPath);
       std::string line;
       std::getline(csv, line);
-      QCOMPARE(line, std::string("id,structure,dice"));
+      QCOMPARE(line, std::string("id,structure,dice,recorded_area,soft_area"));
       std::map<std::string, std::pair<double, int>> sums;
+      std::map<std::string, double> areaErrors;
       std::map<std::string, std::pair<double, std::string>> lowest;
       while (std::getline(csv, line)) {
-        const auto first = line.find(','), second = line.rfind(',');
-        const std::string id = line.substr(0, first);
-        QVERIFY2(std::any_of(manifest.rows.begin(), manifest.rows.end(),
-                             [&](const auto& row) { return row.id == id; }),
-                 line.c_str());
-        const double dice = std::stod(line.substr(second + 1));
+        std::vector<std::string> fields;
+        std::istringstream fieldStream(line);
+        for (std::string field; std::getline(fieldStream, field, ',');) fields.push_back(field);
+        QCOMPARE(int(fields.size()), 5);
+        const std::string& id = fields[0];
+        const auto row = std::find_if(manifest.rows.begin(), manifest.rows.end(),
+                                      [&](const auto& r) { return r.id == id; });
+        QVERIFY2(row != manifest.rows.end(), line.c_str());
+        const double dice = std::stod(fields[2]);
         QVERIFY(dice >= 0 && dice <= 1);
-        const std::string structure = line.substr(first + 1, second - first - 1);
+        const std::string& structure = fields[1];
+        // The recorded area is the manifest's, the soft area the segmentor's reading.
+        QVERIFY2(std::abs(std::stod(fields[3]) - row->attributes.at(structure)) < 1e-4,
+                 line.c_str());
+        areaErrors[structure] += std::abs(std::stod(fields[4]) - std::stod(fields[3]));
         auto& [sum, count] = sums[structure];
         sum += dice, ++count;
         if (!lowest.count(structure) || dice < lowest[structure].first)
@@ -341,8 +349,10 @@ class TestCli : public QObject {
         std::string structure;
         long labelled = 0;
         double tableDice = 0;
-        row >> structure >> labelled >> tableDice;
+        double tableSoftMae = 0;
+        row >> structure >> labelled >> tableDice >> tableSoftMae;
         QVERIFY2(std::abs(sum.first / sum.second - tableDice) < 1e-4, table.c_str());
+        QVERIFY2(std::abs(areaErrors[name] / sum.second - tableSoftMae) < 2e-3, table.c_str());
       }
       const auto lowestSection = table.find("lowest Dice");
       QVERIFY2(lowestSection != std::string::npos, table.c_str());

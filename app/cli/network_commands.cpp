@@ -60,7 +60,9 @@ int runEvaluateSegmentor(const std::vector<std::string>& arguments) {
       .option("component", "NAME", "segmentor to evaluate", "segmentor")
       .option("split", "NAME", "train, val, test or all", "test")
       .option("per-image", "FILE",
-              "also write every image's Dice per structure to this CSV (id, structure, dice)", "");
+              "also write every image's Dice and areas per structure to this CSV (id, structure, "
+              "dice, recorded_area, soft_area; areas in percent of the image)",
+              "");
   declareThreadsOption(parser);
   if (!parser.parse(arguments)) return 0;
   threadBudget(parser).apply();

@@ -4,7 +4,7 @@
 # at 128 px with a fixed split (seed 0, 20 % validation), merges them, then `cfx train all`
 # trains every stage that is not finished yet (pretrained stages in MODEL_DIR-pretrained, then
 # Pos-Seg-CFT into WORK_DIR/pos-seg-cft), and the chain of Seg-CFT runs that models/cxr had after
-# it (runs h to h8 of its card: each starts from the previous one's model; the last one writes
+# it (runs h to h9 of its card: each starts from the previous one's model; the last one writes
 # MODEL_DIR). Interrupted stages resume and finished ones are kept, so running this again
 # continues; the imported data sets and the intermediate models stay in WORK_DIR (never committed).
 #   packaging/train-real-model.sh DATA_DIR [MODEL_DIR] [WORK_DIR]
@@ -36,11 +36,11 @@ mkdir -p "$work"
   ${CFX_TRAIN_ARGS:-}
 
 # Seg-CFT against the segmentor's measured areas with a weak locality term at the borders and a
-# smoothness term: 2000 steps at smoothness 0.5, then six runs of 1500 at 1, then one more at twice
+# smoothness term: 2000 steps at smoothness 0.5, then six runs of 1500 at 1, then two more at twice
 # the area weight (steps, smoothness weight, area weight per run; each run measures its own ELBO
 # bound from the model it starts from).
 scaled() { awk -v n="$1" -v f="${CFX_SEG_CFT_SCALE:-1}" 'BEGIN { s = int(n * f); print (s < 1 ? 1 : s) }'; }
-runs=("2000 0.5 5" "1500 1 5" "1500 1 5" "1500 1 5" "1500 1 5" "1500 1 5" "1500 1 5" "1500 1 10")
+runs=("2000 0.5 5" "1500 1 5" "1500 1 5" "1500 1 5" "1500 1 5" "1500 1 5" "1500 1 5" "1500 1 10" "1500 1 10")
 previous="$work/pos-seg-cft"
 run=0
 for spec in "${runs[@]}"; do

@@ -73,6 +73,31 @@ void ModelBundle::saveComponent(const std::string& dir, const std::string& name,
   fs::rename(temporary, manifestPath);
 }
 
+nlohmann::json ModelBundle::lineage(const std::string& dir, const std::string& name) {
+  const fs::path manifestPath = fs::path(dir) / "model.json";
+  const auto manifest = readManifest(manifestPath);
+  const std::string field = "components." + name;
+  if (!manifest.contains("components") || !manifest.at("components").contains(name))
+    throw ValidationError(manifestPath.string(), field, "missing; train this stage first");
+  const auto& entry = manifest.at("components").at(name);
+  const auto provenance = entry.value("provenance", nlohmann::json::object());
+  nlohmann::json runs = nlohmann::json::array();
+  if (provenance.is_object() && provenance.contains("started_from")) {
+    if (!provenance["started_from"].is_array())
+      throw ValidationError(manifestPath.string(), field + ".provenance.started_from",
+                            "expected a list of earlier runs");
+    runs = provenance["started_from"];
+  }
+  nlohmann::json last = provenance.is_object() ? provenance : nlohmann::json::object();
+  last.erase("started_from");
+  if (entry.contains("sha256")) last["sha256"] = entry["sha256"];
+  if (entry.contains("config") && entry["config"].is_object() &&
+      entry["config"].contains("fine_tuning"))
+    last["fine_tuning"] = entry["config"]["fine_tuning"];
+  runs.push_back(last);
+  return runs;
+}
+
 bool ModelBundle::hasComponent(const std::string& dir, const std::string& name) {
   const fs::path manifestPath = fs::path(dir) / "model.json";
   if (!fs::exists(manifestPath)) return false;

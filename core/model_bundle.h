@@ -28,6 +28,11 @@ class ModelBundle {
   // from another format version.
   static Component loadComponent(const std::string& dir, const std::string& name);
   static bool hasComponent(const std::string& dir, const std::string& name);
+  // The training runs a component's weights descend from, oldest first, ending with the one that
+  // wrote them: each its provenance (without its own lineage), the SHA-256 of the weights it
+  // wrote and, for a fine-tuning run, its settings. A run that continues this component stores
+  // it as its provenance's "started_from", so a chain of runs stays readable from the last folder.
+  static nlohmann::json lineage(const std::string& dir, const std::string& name);
 };
 
 // Parameters and buffers of a module by name.

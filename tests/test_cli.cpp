@@ -543,6 +543,31 @@ class TestCli : public QObject {
     QCOMPARE(fineTuning["locality_dilation"].get<int>(), 2);
     QCOMPARE(fineTuning["intervention_values"].get<std::string>(), std::string("relative"));
     QCOMPARE(fineTuning["relative_change_max"].get<double>(), 0.2);
+    {
+      // Each fine-tuning run records the runs its starting weights came from, so a chain of runs
+      // (pretraining, then one fine-tuning after another) reads back from the last folder.
+      const auto pretrainedHvae = nlohmann::json::parse(pretrainedJson)["components"]["hvae"];
+      const auto& first = tunedJson["components"]["hvae"]["provenance"]["started_from"];
+      QCOMPARE(int(first.size()), 1);
+      QCOMPARE(first[0]["command"], pretrainedHvae["provenance"]["command"]);
+      QCOMPARE(first[0]["sha256"], pretrainedHvae["sha256"]);
+      QVERIFY(!first[0].contains("fine_tuning"));
+      const std::string tunedAgain = path("tuned-again");
+      QCOMPARE(runCfx({"train", "cft", "--model", tuned, "--data", data_, "--guidance", "none",
+                       "--out", tunedAgain, "--steps", "1", "--batch", "2", "--threads", "1"}),
+               0);
+      const auto againJson = nlohmann::json::parse(readText(tunedAgain + "/model.json"));
+      const auto& chain = againJson["components"]["hvae"]["provenance"]["started_from"];
+      QCOMPARE(int(chain.size()), 2);
+      QCOMPARE(chain[0], first[0]);
+      QCOMPARE(chain[1]["sha256"], tunedJson["components"]["hvae"]["sha256"]);
+      QCOMPARE(chain[1]["command"], tunedJson["components"]["hvae"]["provenance"]["command"]);
+      QCOMPARE(chain[1]["fine_tuning"]["guidance"].get<std::string>(), std::string("seg"));
+      QVERIFY(!chain[1].contains("started_from"));
+      QCOMPARE(
+          againJson["components"]["hvae"]["config"]["fine_tuning"]["guidance"].get<std::string>(),
+          std::string("none"));
+    }
     for (const char* change : {"0.3", "0.3:0.1", "0.1:x"})
       QCOMPARE(runCfx({"train", "cft", "--model", model, "--data", data_, "--guidance", "seg",
                        "--intervention-values", "relative", "--relative-change", change, "--out",

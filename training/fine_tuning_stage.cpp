@@ -96,6 +96,8 @@ StageResult fineTune(const FineTuningOptions& options, WorkMonitor& monitor) {
   const std::string& out = options.outDir;
   if (fs::exists(out) && fs::equivalent(pretrained, out))
     throw ValidationError("cfx train cft", "--out", "must differ from --model (never modified)");
+  // The runs the starting weights descend from, stored with the new ones.
+  const nlohmann::json startedFrom = ModelBundle::lineage(pretrained, "hvae");
   ImageMechanism mechanism = loadImageMechanism(pretrained);
   if (mechanism.size != stage.size)
     throw ValidationError(stage.dataDir, "size",
@@ -170,7 +172,8 @@ StageResult fineTune(const FineTuningOptions& options, WorkMonitor& monitor) {
       imageMechanismConfig(hvae->config(), mechanism.parents, mechanism.size);
   componentConfig["fine_tuning"] = config.toJson();
   componentConfig["fine_tuning"]["final_lambda"] = tuning.lambda();
-  saveStage(out, "hvae", componentConfig, *hvae, stage, result.seconds, scores);
+  saveStage(out, "hvae", componentConfig, *hvae, stage, result.seconds, scores,
+            {{"started_from", startedFrom}});
   result.report +=
       formatText("saved the fine-tuned model to %s (%.0f s)\n", out.c_str(), result.seconds);
   result.completed = true;

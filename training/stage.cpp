@@ -122,19 +122,21 @@ bool runTraining(torch::nn::Module& model, const Stage& stage, TrainingHooks hoo
 
 void saveStage(const std::string& modelDir, const std::string& component,
                const nlohmann::json& config, torch::nn::Module& network, const Stage& stage,
-               double seconds, const nlohmann::json& validation) {
-  ModelBundle::saveComponent(
-      modelDir, component, config, moduleWeights(network),
-      {{"command", stage.command},
-       {"data", std::filesystem::absolute(stage.dataDir).string()},
-       {"training", stage.options.toJson()},
-       {"batch", stage.batch},
-       {"seconds", seconds},
-       {"threads", torch::get_num_threads()},
-       {"device", describeDevice(stage.device)},
-       {"validation", validation},
-       {"data_fingerprint", stage.fingerprint},
-       {"imputed", stage.imputed.is_null() ? nlohmann::json::object() : stage.imputed}});
+               double seconds, const nlohmann::json& validation,
+               const nlohmann::json& extraProvenance) {
+  nlohmann::json provenance = {
+      {"command", stage.command},
+      {"data", std::filesystem::absolute(stage.dataDir).string()},
+      {"training", stage.options.toJson()},
+      {"batch", stage.batch},
+      {"seconds", seconds},
+      {"threads", torch::get_num_threads()},
+      {"device", describeDevice(stage.device)},
+      {"validation", validation},
+      {"data_fingerprint", stage.fingerprint},
+      {"imputed", stage.imputed.is_null() ? nlohmann::json::object() : stage.imputed}};
+  provenance.update(extraProvenance);
+  ModelBundle::saveComponent(modelDir, component, config, moduleWeights(network), provenance);
 }
 
 }  // namespace cfx::training

@@ -68,7 +68,8 @@ bool runTraining(torch::nn::Module& model, const Stage& stage, TrainingHooks hoo
 // Adds a trained network to the model folder with what is needed to reproduce and judge it.
 void saveStage(const std::string& modelDir, const std::string& component,
                const nlohmann::json& config, torch::nn::Module& network, const Stage& stage,
-               double seconds, const nlohmann::json& validation);
+               double seconds, const nlohmann::json& validation,
+               const nlohmann::json& extraProvenance = nlohmann::json::object());
 
 // What a finished (or interrupted) stage reports: the tables it measured, for the front end to
 // show, and where the model went.

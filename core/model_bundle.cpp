@@ -50,6 +50,15 @@ std::string weightsFileName(const nlohmann::json& entry, const std::string& name
   return file;
 }
 
+// A component's entry in a read model.json; names the file and the component when it is absent.
+const nlohmann::json& componentEntry(const nlohmann::json& manifest, const std::string& name,
+                                     const fs::path& manifestPath) {
+  if (!manifest.contains("components") || !manifest.at("components").contains(name))
+    throw ValidationError(manifestPath.string(), "components." + name,
+                          "missing; train this stage first");
+  return manifest.at("components").at(name);
+}
+
 }  // namespace
 
 void ModelBundle::saveComponent(const std::string& dir, const std::string& name,
@@ -77,9 +86,7 @@ nlohmann::json ModelBundle::lineage(const std::string& dir, const std::string& n
   const fs::path manifestPath = fs::path(dir) / "model.json";
   const auto manifest = readManifest(manifestPath);
   const std::string field = "components." + name;
-  if (!manifest.contains("components") || !manifest.at("components").contains(name))
-    throw ValidationError(manifestPath.string(), field, "missing; train this stage first");
-  const auto& entry = manifest.at("components").at(name);
+  const auto& entry = componentEntry(manifest, name, manifestPath);
   const auto provenance = entry.value("provenance", nlohmann::json::object());
   nlohmann::json runs = nlohmann::json::array();
   if (provenance.is_object() && provenance.contains("started_from")) {
@@ -108,10 +115,7 @@ bool ModelBundle::hasComponent(const std::string& dir, const std::string& name) 
 ModelBundle::Component ModelBundle::loadComponent(const std::string& dir, const std::string& name) {
   const fs::path manifestPath = fs::path(dir) / "model.json";
   const auto manifest = readManifest(manifestPath);
-  if (!manifest.contains("components") || !manifest.at("components").contains(name))
-    throw ValidationError(manifestPath.string(), "components." + name,
-                          "missing; train this stage first");
-  const auto& entry = manifest.at("components").at(name);
+  const auto& entry = componentEntry(manifest, name, manifestPath);
   const std::string source = manifestPath.string(), field = "components." + name;
   if (!entry.is_object()) throw ValidationError(source, field, "expected an object");
   for (const char* key : {"config", "provenance"})

@@ -49,13 +49,14 @@ SegmentationScores scoreSegmentor(SegmentorImpl& segmentor, const data::ImageSet
       const auto perImage = (2 * intersection / total.clamp_min(1)).masked_fill(~labelled, NAN);
       dice[k] += perImage.masked_select(labelled).sum().item<double>();
       std::copy_n(perImage.data_ptr<double>(), end - start, imageDice[k].begin() + start);
-      const auto softArea = areas.select(1, int64_t(k)).to(torch::kFloat64);
-      for (int64_t i = 0; i < end - start; ++i)
-        if (labelled[i].item<bool>()) {
-          imageRecorded[k][size_t(start + i)] = wanted[i].item<double>();
-          imageSoft[k][size_t(start + i)] = softArea[i].item<double>();
-        }
-      const auto softError = (areas.select(1, int64_t(k)) - wanted).masked_select(labelled);
+      const auto area = areas.select(1, int64_t(k));
+      // `wanted` is already NaN where the structure is unlabelled.
+      const auto recordedPerImage = wanted.to(torch::kFloat64).contiguous();
+      const auto softPerImage = area.to(torch::kFloat64).masked_fill(~labelled, NAN).contiguous();
+      std::copy_n(recordedPerImage.data_ptr<double>(), end - start,
+                  imageRecorded[k].begin() + start);
+      std::copy_n(softPerImage.data_ptr<double>(), end - start, imageSoft[k].begin() + start);
+      const auto softError = (area - wanted).masked_select(labelled);
       soft[k] += softError.abs().sum().item<double>();
       bias[k] += softError.sum().item<double>();
       const auto hardArea = 100.0 * p.to(torch::kFloat32).mean({1, 2});
